@@ -1,0 +1,43 @@
+// Ordered hook lists in the manner of khatru: each list runs in order and, for the reject lists, the
+// first hook that returns a reason wins. Hooks are synchronous: they sit on the hot path.
+import type { NostrEvent } from './event.ts'
+import type { NormFilter } from './filter.ts'
+
+/** Where an event or request came from. */
+export type Origin =
+  | { type: 'client'; conn: ConnectionInfo }
+  | { type: 'local'; plugin?: string }
+  | { type: 'bridge'; upstream: string }
+
+/** What hooks may know of a client connection. */
+export interface ConnectionInfo {
+  readonly id: number
+  readonly ip: string
+  /** Pubkeys this connection authenticated as (NIP-42). */
+  readonly authed: ReadonlySet<string>
+}
+
+/** Returns a NIP-01 prefixed reason to reject, or undefined to let it pass. */
+export type RejectEvent = (event: NostrEvent, origin: Origin) => string | undefined
+export type RejectFilter = (filters: NormFilter[], conn: ConnectionInfo) => string | undefined
+export type OnConnection = (conn: ConnectionInfo) => void
+export type OnAccepted = (event: NostrEvent, origin: Origin) => void
+
+export interface Hooks {
+  rejectEvent: RejectEvent[]
+  rejectFilter: RejectFilter[]
+  onConnect: OnConnection[]
+  onDisconnect: OnConnection[]
+  /** After an event is accepted (committed when stored) and before it is dispatched. */
+  onAccepted: OnAccepted[]
+}
+
+export const createHooks = (): Hooks => ({ rejectEvent: [], rejectFilter: [], onConnect: [], onDisconnect: [], onAccepted: [] })
+
+export function firstRejection<A extends unknown[]>(list: Array<(...args: A) => string | undefined>, ...args: A): string | undefined {
+  for (const hook of list) {
+    const reason = hook(...args)
+    if (reason !== undefined) return reason
+  }
+  return undefined
+}

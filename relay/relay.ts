@@ -1,0 +1,146 @@
+// A relay instance: the pipeline, the dispatch table, its sessions, and the host API plugins use.
+// Several instances can share one LMDB environment (each with its own store namespace); the server
+// routes URL paths to them.
+import { createDispatchTable } from './dispatch.ts'
+import type { NostrEvent } from './event.ts'
+import { normaliseFilters, type Filter, type NormFilter } from './filter.ts'
+import { createHooks, type Hooks, type Origin } from './hooks.ts'
+import { infoDocument, type RelayInfo } from './info.ts'
+import { ingest, type Outcome, type Pipeline } from './ingest.ts'
+import { defaultLimits, eventLimitHooks, type Limits } from './limits.ts'
+import { createRecentIds } from './recent.ts'
+import { openSession, type Session, type Transport } from './session.ts'
+import type { EventStore } from './store/store.ts'
+
+export type { Outcome, Origin, Filter, NostrEvent, Hooks, Transport, Session, Limits, RelayInfo }
+
+export interface RelayOptions {
+  store: EventStore
+  limits?: Partial<Limits>
+  info?: Partial<RelayInfo>
+  /** Public URLs of this relay, checked against NIP-42 relay tags; empty accepts any. */
+  urls?: string[]
+  /** Receives unexpected errors (a failed commit, a throwing sink); never secrets. */
+  onError?: (err: unknown, where: string) => void
+}
+
+export interface SubscriptionHandle {
+  close(): void
+}
+
+export interface RelayStats {
+  connections: number
+  subscriptions: number
+  reqs: number
+  events: { accepted: number; rejected: number }
+  readonly liveSinks: number
+}
+
+export interface Relay {
+  /** Synchronous: once it returns, every later accepted event that matches reaches the sink. */
+  subscribe(filters: Filter[], sink: (event: NostrEvent, json: string) => void): SubscriptionHandle
+  /**
+   * The same pipeline as a client EVENT; resolves with the OK outcome. `signedHere` skips the
+   * signature check for an event this process has just signed itself.
+   */
+  publish(event: NostrEvent, origin?: Origin, opts?: { signedHere?: boolean }): Promise<Outcome>
+  readonly hooks: Hooks
+  readonly limits: Limits
+  readonly stats: RelayStats
+  /** Opens a session for a new client connection. */
+  attach(transport: Transport): Session
+  info(): Record<string, unknown>
+  /** Adds NIP numbers to the NIP-11 document (plugins declare what they add). */
+  addNips(...nips: number[]): void
+  /** Stops timers and closes every live session. */
+  close(): void
+}
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+
+export function createRelay(opts: RelayOptions): Relay {
+  const limits: Limits = { ...defaultLimits, ...opts.limits }
+  const onError = opts.onError ?? ((err, where) => console.error(`relay error in ${where}:`, err))
+  const hooks = createHooks()
+  hooks.rejectEvent.push(...eventLimitHooks(limits))
+  const dispatch = createDispatchTable((err) => onError(err, 'sink'))
+  const counters = { subscriptions: 0, reqs: 0 }
+  const pipeline: Pipeline = {
+    store: opts.store,
+    dispatch,
+    hooks,
+    recentEphemeral: createRecentIds(100_000),
+    stats: { accepted: 0, rejected: 0 },
+    onError,
+  }
+  const info: RelayInfo = { name: 'nsecrelay', description: 'A Nostr relay with a built-in NIP-46 bunker', software: 'nsecrelay', version: '0.1.0', ...opts.info }
+  const sessions = new Set<Session>()
+  const closers = new Set<Transport>()
+
+  const withLimit = (f: NormFilter) => ({ filter: f, limit: Math.min(f.limit ?? limits.defaultLimit, limits.maxLimit) })
+  const purge = setInterval(() => {
+    opts.store.purgeExpired(nowSeconds()).catch((err) => onError(err, 'purge'))
+  }, 60_000)
+  purge.unref()
+
+  const sessionContext = {
+    pipeline,
+    limits,
+    relayUrls: () => opts.urls ?? [],
+    counters,
+    query(filters: NormFilter[], send: (json: string) => void) {
+      for (const found of opts.store.query(filters.map(withLimit), nowSeconds())) send(found.json)
+    },
+    count: (filters: NormFilter[]) => opts.store.count(filters, nowSeconds(), limits.maxLimit),
+  }
+
+  return {
+    subscribe(raws, sink) {
+      const filters = normaliseFilters(raws)
+      if (typeof filters === 'string') throw new Error(`subscribe: ${filters}`)
+      const sub = dispatch.add(filters, sink)
+      return { close: () => dispatch.remove(sub) }
+    },
+    publish: (event, origin = { type: 'local' }, o = {}) => ingest(pipeline, event, origin, o.signedHere === true),
+    hooks,
+    limits,
+    stats: {
+      get connections() {
+        return sessions.size
+      },
+      get subscriptions() {
+        return counters.subscriptions
+      },
+      get reqs() {
+        return counters.reqs
+      },
+      events: pipeline.stats,
+      get liveSinks() {
+        return dispatch.size
+      },
+    },
+    attach(transport) {
+      const session = openSession(sessionContext, transport)
+      sessions.add(session)
+      closers.add(transport)
+      const detach = session.detach
+      return {
+        info: session.info,
+        receive: session.receive,
+        detach() {
+          sessions.delete(session)
+          closers.delete(transport)
+          detach()
+        },
+      }
+    },
+    info: () => infoDocument(info, limits, false),
+    addNips(...nips) {
+      info.extraNips = [...(info.extraNips ?? []), ...nips]
+    },
+    close() {
+      clearInterval(purge)
+      for (const t of [...closers]) t.close()
+    },
+  }
+}

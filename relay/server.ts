@@ -1,0 +1,159 @@
+// The uWebSockets.js transport: WebSocket lifecycle and backpressure, NIP-11 and small HTTP routes.
+// URL paths map to relay instances, so one port can serve several relays.
+import { createRequire } from 'node:module'
+import type * as UWS from 'uWebSockets.js'
+import type { Relay, Session } from './relay.ts'
+
+const require = createRequire(import.meta.url)
+const uws = require('uWebSockets.js') as typeof UWS
+
+/**
+ * The unofficial uWS package silently falls back to a slow pure-JS server when its native binary
+ * cannot load. We compare the loaded module with the binary itself to know which one runs.
+ */
+export function uwsBuild(): 'native' | 'fallback' {
+  try {
+    const binary = `uWebSockets.js/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`
+    return require(binary) === uws ? 'native' : 'fallback'
+  } catch {
+    return 'fallback'
+  }
+}
+
+export interface HttpReply {
+  status?: string
+  contentType: string
+  body: string
+}
+
+export interface ServerOptions {
+  host: string
+  port: number
+  /** Relay serving a URL path ("/" for the default relay), or undefined for 404. */
+  route: (path: string) => Relay | undefined
+  /** Extra HTTP GET routes by exact path (/metrics, /healthz, ...). */
+  http?: Record<string, () => HttpReply | Promise<HttpReply>>
+  /** Hard cap on a frame; above it uWS drops the connection. Below it, relay limits answer politely. */
+  hardMaxPayload?: number
+}
+
+export interface RunningServer {
+  host: string
+  port: number
+  build: 'native' | 'fallback'
+  close(): void
+}
+
+interface SocketData {
+  relay: Relay
+  ip: string
+  session?: Session
+  closed: boolean
+}
+
+const CORS = [
+  ['Access-Control-Allow-Origin', '*'],
+  ['Access-Control-Allow-Headers', '*'],
+  ['Access-Control-Allow-Methods', 'GET, OPTIONS'],
+] as const
+
+const normalisePath = (url: string): string => (url.length > 1 ? url.replace(/\/+$/, '') || '/' : '/')
+const decoder = new TextDecoder()
+
+function reply(res: UWS.HttpResponse, r: HttpReply): void {
+  res.writeStatus(r.status ?? '200 OK')
+  for (const [k, v] of CORS) res.writeHeader(k, v)
+  res.writeHeader('Content-Type', r.contentType).end(r.body)
+}
+
+function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
+  const path = normalisePath(req.getUrl())
+  const method = req.getMethod()
+  if (method === 'options') return void res.writeStatus('204 No Content').writeHeader(CORS[0][0], CORS[0][1]).writeHeader(CORS[1][0], CORS[1][1]).writeHeader(CORS[2][0], CORS[2][1]).end()
+  const extra = opts.http?.[path]
+  if (extra) {
+    let aborted = false
+    res.onAborted(() => (aborted = true))
+    Promise.resolve()
+      .then(extra)
+      .then(
+        (r) => !aborted && res.cork(() => reply(res, r)),
+        () => !aborted && res.cork(() => reply(res, { status: '500 Internal Server Error', contentType: 'text/plain', body: 'error' })),
+      )
+    return
+  }
+  const relay = opts.route(path)
+  if (!relay) return reply(res, { status: '404 Not Found', contentType: 'text/plain', body: 'not found' })
+  if (req.getHeader('accept').includes('application/nostr+json'))
+    return reply(res, { contentType: 'application/nostr+json', body: JSON.stringify(relay.info()) })
+  reply(res, { contentType: 'text/plain', body: 'This is a Nostr relay: connect with a WebSocket client.\n' })
+}
+
+export function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const app = uws.App()
+  const hardMax = opts.hardMaxPayload ?? 16 * 1024 * 1024
+  const open = new Set<UWS.WebSocket<SocketData>>()
+
+  app.ws<SocketData>('/*', {
+    compression: uws.DISABLED,
+    maxPayloadLength: hardMax,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    maxBackpressure: 64 * 1024 * 1024, // per-relay limits close slow sockets well before this
+    upgrade(res, req, context) {
+      const relay = opts.route(normalisePath(req.getUrl()))
+      if (!relay) return void res.writeStatus('404 Not Found').end('no relay at this path')
+      const ip = decoder.decode(res.getRemoteAddressAsText())
+      res.upgrade<SocketData>(
+        { relay, ip, closed: false },
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      )
+    },
+    open(ws) {
+      open.add(ws)
+      const data = ws.getUserData()
+      const maxBuffered = data.relay.limits.maxBufferedBytes
+      data.session = data.relay.attach({
+        ip: data.ip,
+        send(frame) {
+          if (data.closed) return
+          ws.send(frame, false)
+          if (!data.closed && ws.getBufferedAmount() > maxBuffered) ws.end(1008, 'slow consumer: too much unsent data')
+        },
+        close() {
+          if (!data.closed) ws.end(1001, 'relay shutting down')
+        },
+      })
+    },
+    message(ws, message, isBinary) {
+      const data = ws.getUserData()
+      if (isBinary) return data.session!.receive('binary', 0) // answered with a NOTICE: not JSON
+      data.session!.receive(decoder.decode(message), message.byteLength)
+    },
+    close(ws) {
+      open.delete(ws)
+      const data = ws.getUserData()
+      data.closed = true
+      data.session?.detach()
+    },
+  })
+  app.any('/*', (res, req) => serveHttp(opts, res, req))
+
+  return new Promise((resolve, reject) => {
+    app.listen(opts.host, opts.port, (token) => {
+      if (!token) return reject(new Error(`cannot listen on ${opts.host}:${opts.port}`))
+      resolve({
+        host: opts.host,
+        port: uws.us_socket_local_port(token as unknown as UWS.us_socket),
+        build: uwsBuild(),
+        close() {
+          uws.us_listen_socket_close(token)
+          for (const ws of [...open]) if (!ws.getUserData().closed) ws.end(1001, 'relay shutting down')
+        },
+      })
+    })
+  })
+}

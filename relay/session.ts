@@ -1,0 +1,160 @@
+// One client connection: its frames are handled strictly in arrival order. REQ, CLOSE and COUNT
+// complete synchronously, so a REQ followed at once by an EVENT on the same socket is registered
+// before that EVENT can be dispatched (nostr-tools' BunkerSigner depends on it).
+import { AUTH_KIND, authError, newChallenge } from './auth.ts'
+import type { Subscription } from './dispatch.ts'
+import type { NostrEvent } from './event.ts'
+import { normaliseFilters, type NormFilter } from './filter.ts'
+import { firstRejection, type ConnectionInfo } from './hooks.ts'
+import { ingest, type Pipeline } from './ingest.ts'
+import { createRateWindow, type Limits } from './limits.ts'
+import * as frames from './messages.ts'
+import { shapeError } from './event.ts'
+import { verifyEvent } from './verify.ts'
+
+/** What the server gives a session: a way to write frames and to hang up. */
+export interface Transport {
+  readonly ip: string
+  send(frame: string): void
+  close(): void
+}
+
+export interface Session {
+  readonly info: ConnectionInfo
+  /** One text frame; `bytes` is its size on the wire. */
+  receive(text: string, bytes: number): void
+  /** The socket is gone: drop its subscriptions. */
+  detach(): void
+}
+
+export interface SessionContext {
+  pipeline: Pipeline
+  limits: Limits
+  relayUrls: () => string[]
+  /** Running count of open subscriptions over all sessions, for stats. */
+  counters: { subscriptions: number; reqs: number }
+  query(filters: NormFilter[], send: (json: string) => void): void
+  count(filters: NormFilter[]): number
+}
+
+let nextId = 1
+const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+
+export function openSession(ctx: SessionContext, transport: Transport): Session {
+  const { pipeline, limits } = ctx
+  const authed = new Set<string>()
+  const info: ConnectionInfo = { id: nextId++, ip: transport.ip, authed }
+  const subs = new Map<string, Subscription>()
+  const withinRate = createRateWindow(limits.maxEventsPerMinute)
+  const challenge = newChallenge()
+  let open = true
+
+  const send = (frame: string): void => {
+    if (open) transport.send(frame)
+  }
+
+  function closeSub(subId: string): void {
+    const sub = subs.get(subId)
+    if (!sub) return
+    pipeline.dispatch.remove(sub)
+    subs.delete(subId)
+    ctx.counters.subscriptions--
+  }
+
+  function filtersOrReason(subId: string, raws: unknown[]): NormFilter[] | undefined {
+    if (raws.length > limits.maxFilters) return void send(frames.closedFrame(subId, `invalid: too many filters (max ${limits.maxFilters})`))
+    const filters = normaliseFilters(raws)
+    if (typeof filters === 'string') return void send(frames.closedFrame(subId, filters))
+    const rejected = firstRejection(pipeline.hooks.rejectFilter, filters, info)
+    if (rejected) return void send(frames.closedFrame(subId, rejected))
+    return filters
+  }
+
+  function onReq(subId: string, raws: unknown[]): void {
+    const filters = filtersOrReason(subId, raws)
+    if (!filters) return
+    closeSub(subId) // a REQ with a known id replaces that subscription
+    if (subs.size >= limits.maxSubscriptions)
+      return send(frames.closedFrame(subId, `rate-limited: too many open subscriptions (max ${limits.maxSubscriptions})`))
+    ctx.counters.reqs++
+    ctx.counters.subscriptions++
+    subs.set(subId, pipeline.dispatch.add(filters, (_e, json) => send(frames.eventFrame(subId, json))))
+    ctx.query(filters, (json) => send(frames.eventFrame(subId, json)))
+    send(frames.eoseFrame(subId))
+  }
+
+  function onCount(subId: string, raws: unknown[]): void {
+    const filters = filtersOrReason(subId, raws)
+    if (filters) send(frames.countFrame(subId, ctx.count(filters)))
+  }
+
+  function onAuth(raw: unknown): void {
+    const shape = shapeError(raw)
+    const id = (raw as { id?: unknown } | null)?.id
+    const okId = typeof id === 'string' ? id : ''
+    if (shape) return send(frames.okFrame(okId, false, shape))
+    const e = raw as NostrEvent
+    if (!verifyEvent(e)) return send(frames.okFrame(okId, false, 'invalid: AUTH event does not verify'))
+    const reason = authError(e, challenge, ctx.relayUrls(), nowSeconds())
+    if (reason) return send(frames.okFrame(okId, false, reason))
+    authed.add(e.pubkey)
+    send(frames.okFrame(okId, true, ''))
+  }
+
+  function onEvent(raw: unknown): void {
+    const kind = (raw as { kind?: unknown } | null)?.kind
+    if (kind === AUTH_KIND) return onAuth(raw) // LNbits-style AUTH sent as EVENT; never stored or relayed
+    const id = (raw as { id?: unknown } | null)?.id
+    const okId = typeof id === 'string' ? id : ''
+    if (!withinRate()) return send(frames.okFrame(okId, false, `rate-limited: more than ${limits.maxEventsPerMinute} events a minute`))
+    ingest(pipeline, raw, { type: 'client', conn: info }).then(
+      (out) => send(frames.okFrame(okId, out.ok, out.message)),
+      (err) => {
+        pipeline.onError(err, 'ingest')
+        send(frames.okFrame(okId, false, 'error: internal error'))
+      },
+    )
+  }
+
+  /** An oversized frame still gets an OK false when it is an EVENT with an id, else a NOTICE. */
+  function onOversized(text: string): void {
+    const reason = `invalid: message larger than ${limits.maxMessageBytes} bytes`
+    const msg = frames.parseClientMessage(text)
+    const id = msg.type === 'EVENT' ? (msg.event as { id?: unknown } | null)?.id : undefined
+    if (typeof id === 'string') send(frames.okFrame(id, false, reason))
+    else if ((msg.type === 'REQ' || msg.type === 'COUNT') && msg.subId) send(frames.closedFrame(msg.subId, reason))
+    else send(frames.noticeFrame(reason))
+  }
+
+  send(frames.authFrame(challenge))
+  for (const hook of pipeline.hooks.onConnect) hook(info)
+
+  return {
+    info,
+    receive(text, bytes) {
+      if (bytes > limits.maxMessageBytes) return onOversized(text)
+      const msg = frames.parseClientMessage(text)
+      switch (msg.type) {
+        case 'EVENT':
+          return onEvent(msg.event)
+        case 'REQ':
+          return onReq(msg.subId, msg.filters)
+        case 'COUNT':
+          return onCount(msg.subId, msg.filters)
+        case 'CLOSE':
+          return closeSub(msg.subId)
+        case 'AUTH':
+          return onAuth(msg.event)
+        case 'error':
+          if (msg.subId && (msg.verb === 'REQ' || msg.verb === 'COUNT')) return send(frames.closedFrame(msg.subId, msg.reason))
+          return send(frames.noticeFrame(msg.reason))
+      }
+    },
+    detach() {
+      if (!open) return
+      open = false
+      for (const subId of [...subs.keys()]) closeSub(subId)
+      for (const hook of pipeline.hooks.onDisconnect) hook(info)
+    },
+  }
+}

@@ -1,0 +1,37 @@
+// Index key layout. Every index key ends in [created_at, id] so that a reverse range walk returns
+// newest first and a range bounded by since/until is a contiguous slice.
+import type { NostrEvent } from '../event.ts'
+
+export type IndexKey = Array<string | number>
+
+/** Tag values longer than this are not indexed (LMDB keys are capped near 2 KB). */
+export const MAX_INDEXED_TAG_VALUE = 256
+
+export function indexKeys(e: NostrEvent): IndexKey[] {
+  const ts = e.created_at
+  const keys: IndexKey[] = [
+    ['c', ts, e.id],
+    ['k', e.kind, ts, e.id],
+    ['a', e.pubkey, ts, e.id],
+    ['ak', e.pubkey, e.kind, ts, e.id],
+  ]
+  let seen: Set<string> | undefined
+  for (const tag of e.tags) {
+    if (tag.length < 2 || tag[0].length !== 1 || tag[1].length > MAX_INDEXED_TAG_VALUE) continue
+    const pair = tag[0] + tag[1]
+    seen ??= new Set()
+    if (seen.has(pair)) continue
+    seen.add(pair)
+    keys.push(['t', tag[0], tag[1], ts, e.id])
+  }
+  return keys
+}
+
+/** Replaceable and addressable events are kept once per (kind, pubkey, d). */
+export const replaceKey = (kind: number, pubkey: string, d: string): IndexKey => ['r', kind, pubkey, d]
+/** NIP-09 tombstone of an event id, holding the pubkey that deleted it. */
+export const deletedIdKey = (id: string): IndexKey => ['del', id]
+/** NIP-09 tombstone of an address, holding the created_at of the newest deletion. */
+export const deletedAddrKey = (kind: number, pubkey: string, d: string): IndexKey => ['dela', kind, pubkey, d]
+/** NIP-40 expiration queue. */
+export const expiryKey = (at: number, id: string): IndexKey => ['exp', at, id]

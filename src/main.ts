@@ -1,0 +1,43 @@
+// Entry point: `npm start -- [options]`. Prints `listening ws://H:P` once it accepts connections.
+import { HelpRequested, USAGE, loadConfig } from './config.ts'
+import { startApp } from './app.ts'
+import { createLogger } from './log.ts'
+
+async function main(): Promise<void> {
+  let config
+  try {
+    config = loadConfig(process.argv.slice(2), process.env)
+  } catch (err) {
+    if (err instanceof HelpRequested) return void console.log(USAGE)
+    console.error((err as Error).message)
+    console.error(USAGE)
+    process.exit(2)
+  }
+  const log = createLogger(config.logLevel)
+  const app = await startApp(config, log)
+  if (app.server.build !== 'native') log.warn('uWebSockets.js native build NOT loaded: running on the slow pure-JS fallback')
+  else log.info({ uws: 'native' }, 'uWebSockets.js native build in use')
+  log.info({ data: config.data, host: app.server.host, port: app.server.port }, 'relay started')
+  process.stdout.write(`listening ${app.url}\n`)
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'error while closing')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+main().catch((err) => {
+  console.error('fatal:', err)
+  process.exit(1)
+})
