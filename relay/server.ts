@@ -120,7 +120,9 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
         ip: data.ip,
         send(frame) {
           if (data.closed) return
-          ws.send(frame, false)
+          // Corked: a send from another socket's callback or a promise continuation must not land
+          // in whatever socket uWS currently has corked.
+          ws.cork(() => ws.send(frame, false))
           if (!data.closed && ws.getBufferedAmount() > maxBuffered) ws.end(1008, 'slow consumer: too much unsent data')
         },
         close() {

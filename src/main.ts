@@ -1,6 +1,6 @@
 // Entry point: `npm start -- [options]`. Prints `listening ws://H:P` once it accepts connections.
 import { HelpRequested, USAGE, loadConfig } from './config.ts'
-import { startApp } from './app.ts'
+import { startApp, type App } from './app.ts'
 import { createLogger } from './log.ts'
 
 async function main(): Promise<void> {
@@ -14,27 +14,30 @@ async function main(): Promise<void> {
     process.exit(2)
   }
   const log = createLogger(config.logLevel)
-  const app = await startApp(config, log)
-  if (app.server.build !== 'native') log.warn('uWebSockets.js native build NOT loaded: running on the slow pure-JS fallback')
-  else log.info({ uws: 'native' }, 'uWebSockets.js native build in use')
-  log.info({ data: config.data, host: app.server.host, port: app.server.port }, 'relay started')
-  process.stdout.write(`listening ${app.url}\n`)
-
+  // Handlers go in before start-up, so a signal at any moment closes LMDB cleanly.
+  let app: App | undefined
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
     stopping = true
     log.info({ signal }, 'shutting down')
-    app.close().then(
-      () => process.exit(0),
+    Promise.resolve(app?.close()).then(
+      () => log.flush(() => process.exit(0)),
       (err) => {
         log.error({ err }, 'error while closing')
-        process.exit(1)
+        log.flush(() => process.exit(1))
       },
     )
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+
+  app = await startApp(config, log)
+  if (stopping) return void (await app.close())
+  if (app.server.build !== 'native') log.warn('uWebSockets.js native build NOT loaded: running on the slow pure-JS fallback')
+  else log.info({ uws: 'native' }, 'uWebSockets.js native build in use')
+  log.info({ data: config.data, host: app.server.host, port: app.server.port }, 'relay started')
+  process.stdout.write(`listening ${app.url}\n`)
 }
 
 main().catch((err) => {

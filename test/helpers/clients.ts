@@ -11,7 +11,7 @@ export { WebSocket }
 export const now = (): number => Math.floor(Date.now() / 1000)
 
 export function signed(template: Partial<EventTemplate> = {}, sk: Uint8Array = generateSecretKey()) {
-  return finalizeEvent({ kind: 1, content: 'hello', tags: [], created_at: now(), ...template }, sk)
+  return finalizeEvent({ kind: 1, content: `hello ${Math.random()}`, tags: [], created_at: now(), ...template }, sk)
 }
 
 /** A raw socket that records every frame it receives, for malformed-input tests. */
@@ -20,8 +20,8 @@ export interface RawClient {
   frames: unknown[][]
   send(frame: unknown): void
   sendText(text: string): void
-  /** Resolves with the first received frame (from now on) that satisfies the predicate. */
-  next(pred: (f: unknown[]) => boolean, timeoutMs?: number): Promise<unknown[]>
+  /** Resolves with the first frame at index >= `from` (already received or yet to come) that satisfies the predicate. */
+  next(pred: (f: unknown[]) => boolean, timeoutMs?: number, from?: number): Promise<unknown[]>
   close(): void
 }
 
@@ -45,7 +45,9 @@ export function rawClient(url: string): Promise<RawClient> {
         frames,
         send: (frame) => ws.send(JSON.stringify(frame)),
         sendText: (text) => ws.send(text),
-        next(pred, timeoutMs = 5000) {
+        next(pred, timeoutMs = 5000, from = 0) {
+          const seen = frames.slice(from).find(pred)
+          if (seen) return Promise.resolve(seen)
           return new Promise((res, rej) => {
             const t = setTimeout(() => rej(new Error('timed out waiting for a frame')), timeoutMs)
             waiters.push({ pred, resolve: (f) => (clearTimeout(t), res(f)) })

@@ -1,0 +1,80 @@
+import { beforeAll, describe, expect, test } from 'vitest'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { createDispatchTable } from '../../relay/dispatch.ts'
+import { normaliseFilters, type Filter } from '../../relay/filter.ts'
+import { createRelay } from '../../relay/relay.ts'
+import { openEnvironment, openStore } from '../../relay/store/store.ts'
+import { initVerifier } from '../../relay/verify.ts'
+import { signed } from '../helpers/clients.ts'
+import { tempDir } from '../helpers/server.ts'
+
+const filters = (...raws: Filter[]) => {
+  const f = normaliseFilters(raws)
+  if (typeof f === 'string') throw new Error(f)
+  return f
+}
+
+describe('dispatch table', () => {
+  test('indexes by id, author, tag, kind and catch-all; delivers once per subscription', () => {
+    const table = createDispatchTable()
+    const e = signed({ kind: 7, tags: [['p', 'f'.repeat(64)], ['t', 'x']] })
+    const got: string[] = []
+    const mk = (name: string, ...raws: Filter[]) => table.add(filters(...raws), () => got.push(name))
+    mk('id', { ids: [e.id] })
+    mk('author', { authors: [e.pubkey] })
+    mk('tag', { '#p': ['f'.repeat(64)] })
+    mk('kind', { kinds: [7] })
+    mk('all', {})
+    mk('many', { kinds: [7] }, { '#t': ['x'] }, { authors: [e.pubkey] })
+    const miss = mk('miss', { kinds: [8] }, { '#p': ['0'.repeat(64)] })
+    expect(table.dispatch(e, JSON.stringify(e))).toBe(6)
+    expect(got.sort()).toEqual(['all', 'author', 'id', 'kind', 'many', 'tag'])
+    table.remove(miss)
+    expect(table.size).toBe(6)
+  })
+
+  test('removed subscriptions receive nothing', () => {
+    const table = createDispatchTable()
+    let n = 0
+    const sub = table.add(filters({ kinds: [1] }), () => n++)
+    table.remove(sub)
+    table.dispatch(signed(), '{}')
+    expect(n).toBe(0)
+  })
+
+  test('a throwing sink does not stop delivery to the others', () => {
+    const errors: unknown[] = []
+    const table = createDispatchTable((e) => errors.push(e))
+    let n = 0
+    table.add(filters({ kinds: [1] }), () => {
+      throw new Error('boom')
+    })
+    table.add(filters({ kinds: [1] }), () => n++)
+    table.dispatch(signed(), '{}')
+    expect(n).toBe(1)
+    expect(errors).toHaveLength(1)
+  })
+})
+
+describe('relay.subscribe before relay.publish', () => {
+  beforeAll(() => initVerifier())
+
+  test('a sink registered synchronously before a publish never misses it (1,000 rounds)', async () => {
+    const env = openEnvironment(tempDir())
+    const relay = createRelay({ store: openStore(env) })
+    let missed = 0
+    for (let i = 0; i < 1000; i++) {
+      const sk = generateSecretKey()
+      const target = getPublicKey(sk)
+      let got = 0
+      const handle = relay.subscribe([{ kinds: [24133], '#p': [target] }], () => got++)
+      const out = await relay.publish(signed({ kind: 24133, tags: [['p', target]] }))
+      expect(out.ok).toBe(true)
+      if (got !== 1) missed++
+      handle.close()
+    }
+    expect(missed).toBe(0)
+    relay.close()
+    await env.close()
+  })
+})
