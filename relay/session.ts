@@ -47,10 +47,31 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
   const subs = new Map<string, Subscription>()
   const withinRate = createRateWindow(limits.maxEventsPerMinute)
   const challenge = newChallenge()
+  let challengeSent = false
   let open = true
 
   const send = (frame: string): void => {
     if (open) transport.send(frame)
+  }
+
+  /**
+   * The challenge goes out only once something needs AUTH, just before the refusal that says so:
+   * NDK stops sending REQs while a challenge it will not answer is pending.
+   */
+  function challengeIfNeeded(reason: string): void {
+    if (challengeSent || !reason.startsWith('auth-required:')) return
+    challengeSent = true
+    send(frames.authFrame(challenge))
+  }
+
+  function closed(subId: string, reason: string): void {
+    challengeIfNeeded(reason)
+    send(frames.closedFrame(subId, reason))
+  }
+
+  function ok(id: string, accepted: boolean, reason: string): void {
+    challengeIfNeeded(reason)
+    send(frames.okFrame(id, accepted, reason))
   }
 
   function closeSub(subId: string): void {
@@ -66,7 +87,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     const filters = normaliseFilters(raws)
     if (typeof filters === 'string') return void send(frames.closedFrame(subId, filters))
     const rejected = firstRejection(pipeline.hooks.rejectFilter, filters, info)
-    if (rejected) return void send(frames.closedFrame(subId, rejected))
+    if (rejected) return void closed(subId, rejected)
     return filters
   }
 
@@ -95,7 +116,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     if (shape) return send(frames.okFrame(okId, false, shape))
     const e = raw as NostrEvent
     if (!verifyEvent(e)) return send(frames.okFrame(okId, false, 'invalid: AUTH event does not verify'))
-    const reason = authError(e, challenge, ctx.relayUrls(), nowSeconds())
+    const reason = challengeSent ? authError(e, challenge, ctx.relayUrls(), nowSeconds()) : 'invalid: no AUTH challenge was issued on this connection'
     if (reason) return send(frames.okFrame(okId, false, reason))
     authed.add(e.pubkey)
     send(frames.okFrame(okId, true, ''))
@@ -108,7 +129,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     const okId = typeof id === 'string' ? id : ''
     if (!withinRate()) return send(frames.okFrame(okId, false, `rate-limited: more than ${limits.maxEventsPerMinute} events a minute`))
     ingest(pipeline, raw, { type: 'client', conn: info }).then(
-      (out) => send(frames.okFrame(okId, out.ok, out.message)),
+      (out) => ok(okId, out.ok, out.message),
       (err) => {
         pipeline.onError(err, 'ingest')
         send(frames.okFrame(okId, false, 'error: internal error'))
@@ -126,7 +147,6 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     else send(frames.noticeFrame(reason))
   }
 
-  send(frames.authFrame(challenge))
   for (const hook of pipeline.hooks.onConnect) hook(info)
 
   return {

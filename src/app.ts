@@ -9,12 +9,16 @@ import { initVerifier } from '../relay/verify.ts'
 import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
+import { startBunker, type Bunker } from '../plugin/bunker/index.ts'
 
 export interface App {
   relay: Relay
+  bunker: Bunker
   server: RunningServer
   metrics: Metrics
   url: string
+  /** Public URLs (configured, or the listening URL). */
+  urls: string[]
   env: RootDatabase
   close(): Promise<void>
 }
@@ -31,6 +35,22 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     onError: (err, where) => log.error({ err, where }, 'relay error'),
   })
   const metrics = createMetrics(relay)
+  const bunker = await startBunker({
+    relay,
+    env,
+    dataDir: config.data,
+    admins: config.admins,
+    vaultSecret: config.vaultSecret,
+    scryptLogN: config.bunker.scryptLogN,
+    aclTimeoutMs: config.bunker.aclTimeoutSeconds * 1000,
+    requestWindowSeconds: config.bunker.requestWindowSeconds,
+    switchRelays: () => config.bunker.relays,
+    log: log.child({ plugin: 'bunker' }),
+    observe(method, outcome, seconds) {
+      metrics.bunkerService.observe({ method, outcome }, seconds)
+      metrics.bunkerRequests.inc({ method, outcome })
+    },
+  })
   const server = await startServer({
     host: config.host,
     port: config.port,
@@ -45,12 +65,15 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   if (urls.length === 0) urls.push(url)
   return {
     relay,
+    bunker,
     server,
     metrics,
     url,
+    urls,
     env,
     async close() {
       server.close()
+      bunker.close()
       relay.close()
       await env.close()
     },

@@ -1,6 +1,7 @@
 // Configuration: defaults < config file (JSON) < environment < command line, validated by zod.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { nip19 } from 'nostr-tools'
 import { z } from 'zod'
 
 const limitsSchema = z
@@ -19,6 +20,16 @@ const limitsSchema = z
   .partial()
   .strict()
 
+const pubkey = z.string().transform((v, ctx) => {
+  if (/^[0-9a-f]{64}$/.test(v)) return v
+  try {
+    const d = nip19.decode(v)
+    if (d.type === 'npub') return d.data
+  } catch {}
+  ctx.addIssue({ code: 'custom', message: `not an npub or hex pubkey: ${v.slice(0, 70)}` })
+  return z.NEVER
+})
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -26,7 +37,8 @@ export const configSchema = z
     data: z.string().min(1).default('./data'),
     /** URLs clients use to reach this relay (NIP-42 relay tag, bunker:// URIs); derived when empty. */
     publicUrls: z.array(z.string().url()).default([]),
-    admins: z.array(z.string()).default([]),
+    /** Admin pubkeys as npub or hex; normalised to hex. */
+    admins: z.array(pubkey).default([]),
     /** Wraps keys a second time so they come back unlocked at boot. Never logged. */
     vaultSecret: z.string().min(8).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -39,9 +51,11 @@ export const configSchema = z
         requestWindowSeconds: z.number().int().positive().default(300),
         /** Relays returned by switch_relays; empty answers with this relay only. */
         relays: z.array(z.string()).default([]),
+        /** scrypt cost (2^N) of NIP-49 key encryption; 16 is NIP-49's default, ~250 ms a key here. */
+        scryptLogN: z.number().int().min(4).max(22).default(16),
       })
       .strict()
-      .default({ aclTimeoutSeconds: 10, requestWindowSeconds: 300, relays: [] }),
+      .default({ aclTimeoutSeconds: 10, requestWindowSeconds: 300, relays: [], scryptLogN: 16 }),
   })
   .strict()
 

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   else log.info({ uws: 'native' }, 'uWebSockets.js native build in use')
   log.info({ data: config.data, host: app.server.host, port: app.server.port }, 'relay started')
   process.stdout.write(`listening ${app.url}\n`)
+  process.stdout.write(`${app.bunker.connectionString(app.urls)}\n`)
 }
 
 main().catch((err) => {

@@ -106,12 +106,13 @@ describe('NIP-42 and NIP-70', () => {
   const authEvent = (challenge: string, sk: Uint8Array, relayUrl = server.url) =>
     finalizeEvent({ kind: 22242, created_at: now(), tags: [['relay', relayUrl], ['challenge', challenge]], content: '' }, sk)
 
-  test('protected events need AUTH as their author', async () => {
+  test('protected events need AUTH as their author; the challenge comes with the first refusal', async () => {
     const sk = generateSecretKey()
     const c = await rawClient(server.url)
-    const challenge = (await c.next((f) => f[0] === 'AUTH'))[1] as string
     const prot = signed({ tags: [['-']] }, sk)
+    expect(await ok(c, authEvent('none-yet', sk))).toEqual([false, expect.stringMatching(/^invalid: no AUTH challenge/)])
     expect((await ok(c, prot))[1]).toMatch(/^auth-required:/)
+    const challenge = (await c.next((f) => f[0] === 'AUTH'))[1] as string
     expect(await ok(c, authEvent('wrong', sk))).toEqual([false, expect.stringMatching(/^invalid: .*challenge/)])
     expect(await ok(c, authEvent(challenge, sk))).toEqual([true, ''])
     expect(await ok(c, prot)).toEqual([true, ''])
@@ -121,6 +122,7 @@ describe('NIP-42 and NIP-70', () => {
   test('AUTH is also accepted as an EVENT of kind 22242 (LNbits style), and never stored', async () => {
     const sk = generateSecretKey()
     const c = await rawClient(server.url)
+    await ok(c, signed({ tags: [['-']] }, sk))
     const challenge = (await c.next((f) => f[0] === 'AUTH'))[1] as string
     const auth = authEvent(challenge, sk)
     expect(await ok(c, auth)).toEqual([true, ''])
@@ -132,9 +134,10 @@ describe('NIP-42 and NIP-70', () => {
   test('nostr-tools Relay authenticates with its own signer', async () => {
     const sk = generateSecretKey()
     const r = await Relay.connect(server.url)
-    await new Promise((res) => setTimeout(res, 50)) // the AUTH challenge frame arrives on connect
+    const prot = signed({ tags: [['-']] }, sk)
+    await expect(r.publish(prot)).rejects.toThrow(/^auth-required:/)
     await r.auth(async (t) => finalizeEvent(t, sk))
-    await expect(r.publish(signed({ tags: [['-']] }, sk))).resolves.toBe('')
+    await expect(r.publish(prot)).resolves.toBe('')
     r.close()
   })
 })

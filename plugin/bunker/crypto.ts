@@ -1,0 +1,58 @@
+// NIP-44 v2 and NIP-04 with conversation keys cached per (our key, peer): the ECDH behind a new peer
+// costs ~3 ms in JS, the symmetric part ~0.05 ms. The scheme of a payload is read off its shape, so
+// every reply can use the scheme its request used.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { hexToBytes } from '@noble/hashes/utils.js'
+import { LRUCache } from 'lru-cache'
+import * as nip44 from 'nostr-tools/nip44'
+
+export type Scheme = 'nip44' | 'nip04'
+
+/** NIP-04 payloads are `base64?iv=base64`; NIP-44 payloads are plain base64. */
+export const schemeOf = (payload: string): Scheme => (payload.includes('?iv=') ? 'nip04' : 'nip44')
+
+export interface Cipher {
+  encrypt(scheme: Scheme, sk: Uint8Array, ourPubkey: string, peer: string, text: string): string
+  decrypt(scheme: Scheme, sk: Uint8Array, ourPubkey: string, peer: string, payload: string): string
+}
+
+function nip04Key(sk: Uint8Array, peer: string): Uint8Array {
+  return secp256k1.getSharedSecret(sk, hexToBytes('02' + peer)).subarray(1, 33)
+}
+
+function nip04Encrypt(key: Uint8Array, text: string): string {
+  const iv = randomBytes(16)
+  const c = createCipheriv('aes-256-cbc', key, iv)
+  const ct = Buffer.concat([c.update(text, 'utf8'), c.final()])
+  return `${ct.toString('base64')}?iv=${iv.toString('base64')}`
+}
+
+function nip04Decrypt(key: Uint8Array, payload: string): string {
+  const [ct, iv] = payload.split('?iv=')
+  const d = createDecipheriv('aes-256-cbc', key, Buffer.from(iv, 'base64'))
+  return Buffer.concat([d.update(Buffer.from(ct, 'base64')), d.final()]).toString('utf8')
+}
+
+export function createCipher(capacity = 10_000): Cipher {
+  const keys = new LRUCache<string, Uint8Array>({ max: capacity })
+  const keyFor = (scheme: Scheme, sk: Uint8Array, ours: string, peer: string): Uint8Array => {
+    const id = scheme + ours + peer
+    let key = keys.get(id)
+    if (!key) {
+      key = scheme === 'nip44' ? nip44.getConversationKey(sk, peer) : nip04Key(sk, peer)
+      keys.set(id, key)
+    }
+    return key
+  }
+  return {
+    encrypt(scheme, sk, ours, peer, text) {
+      const key = keyFor(scheme, sk, ours, peer)
+      return scheme === 'nip44' ? nip44.encrypt(text, key) : nip04Encrypt(key, text)
+    },
+    decrypt(scheme, sk, ours, peer, payload) {
+      const key = keyFor(scheme, sk, ours, peer)
+      return scheme === 'nip44' ? nip44.decrypt(payload, key) : nip04Decrypt(key, payload)
+    },
+  }
+}

@@ -1,0 +1,94 @@
+// The bunker plugin: assembles keyring, channels, acl and admin RPC on the relay's host API, and
+// boots: the admin identity and every key that can be unlocked are registered before start()
+// resolves, so the bunker:// line is never printed before the bunker can hear.
+import { join } from 'node:path'
+import type { RootDatabase } from 'lmdb'
+import { getPublicKey } from 'nostr-tools/pure'
+import { createAdmin } from './admin.ts'
+import { ADMIN_KIND, createApprovals } from './approvals.ts'
+import { createChannel, type Identity, type Log, type RelayHost } from './channel.ts'
+import { createCipher, type Scheme } from './crypto.ts'
+import { createKeyring, NIP46_KIND, type Keyring } from './keyring.ts'
+import { createNip46 } from './nip46.ts'
+import { initSigner } from './rpc.ts'
+import { openBunkerState, type BunkerState } from './state.ts'
+import { loadAdminKey, openVault, type VaultKey } from './vault.ts'
+
+export interface BunkerOptions {
+  relay: RelayHost
+  env: RootDatabase
+  /** Directory for the admin key file. */
+  dataDir: string
+  /** Admin pubkeys, hex. */
+  admins: string[]
+  vaultSecret?: string
+  /** scrypt cost of NIP-49 (2^logN); 16 is NIP-49's own default. */
+  scryptLogN?: number
+  aclTimeoutMs?: number
+  requestWindowSeconds?: number
+  /** Relays for switch_relays; empty answers "null". */
+  switchRelays?: () => string[]
+  log: Log
+  observe?: (method: string, outcome: 'ok' | 'error', seconds: number) => void
+}
+
+export interface Bunker {
+  readonly adminPubkey: string
+  readonly keyring: Keyring
+  readonly state: BunkerState
+  /** bunker://<admin hex>?relay=<url>&relay=... */
+  connectionString(relayUrls: string[]): string
+  close(): void
+}
+
+export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
+  await initSigner()
+  const logn = opts.scryptLogN ?? 16
+  const windowSeconds = opts.requestWindowSeconds ?? 300
+  const state = openBunkerState(opts.env)
+  let vault: VaultKey | undefined
+  if (opts.vaultSecret) {
+    const v = await openVault(opts.vaultSecret, state.vault, logn)
+    vault = v.key
+    if (!state.vault) {
+      state.setVault(v.params)
+      await state.commit()
+    }
+  }
+  const adminSk = await loadAdminKey(join(opts.dataDir, 'bunker-admin.key'), opts.vaultSecret, logn)
+  const admin: Identity = { name: 'admin', sk: adminSk, pubkey: getPublicKey(adminSk) }
+  const cipher = createCipher()
+  const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe })
+  const adminSchemes = new Map<string, Scheme>()
+  const admins = () => opts.admins
+  const approvals = createApprovals({ channel, admin: () => admin, admins, schemeOf: (a) => adminSchemes.get(a) ?? 'nip44', timeoutMs: opts.aclTimeoutMs ?? 10_000 })
+  const nip46 = createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
+  const keyring = createKeyring(opts.relay, nip46)
+  const onAdmin = createAdmin(
+    { state, keyring, vault, scryptLogN: logn, channel, approvals, log: opts.log, admins, windowSeconds, noteScheme: (a, s) => adminSchemes.set(a, s) },
+    admin,
+  )
+  const adminSub = opts.relay.subscribe([{ kinds: [NIP46_KIND, ADMIN_KIND], '#p': [admin.pubkey] }], onAdmin)
+  opts.relay.addNips(46)
+
+  let unlocked = 0
+  if (vault) {
+    for (const k of state.keys.values()) {
+      if (!k.vaultWrapped) continue
+      keyring.register(k.name, vault.unwrap(k.vaultWrapped))
+      unlocked++
+    }
+  }
+  opts.log.info({ keys: state.keys.size, unlocked, admins: opts.admins.length }, 'bunker started')
+
+  return {
+    adminPubkey: admin.pubkey,
+    keyring,
+    state,
+    connectionString: (urls) => `bunker://${admin.pubkey}?${urls.map((u) => `relay=${encodeURIComponent(u)}`).join('&')}`,
+    close() {
+      adminSub.close()
+      for (const k of state.keys.keys()) keyring.unregister(k)
+    },
+  }
+}

@@ -1,0 +1,199 @@
+// NIP-46 for user keys: the remote-signer pubkey is the user's pubkey. Requests pass the replay
+// window, then the acl (token, stored permission, or an admin's answer), then run.
+import { z } from 'zod'
+import type { NostrEvent } from '../../relay/relay.ts'
+import { addUser, consume, decide, dropPermissions, grant } from './acl.ts'
+import type { AclAnswer, Approvals } from './approvals.ts'
+import { nowSeconds, type Channel, type Identity, type Inbound, type Log } from './channel.ts'
+import type { Cipher } from './crypto.ts'
+import { signEvent, type Reply, type RpcRequest } from './rpc.ts'
+import type { BunkerState, KeyUser, Token } from './state.ts'
+
+export interface Nip46Deps {
+  state: BunkerState
+  channel: Channel
+  cipher: Cipher
+  approvals: Approvals
+  log: Log
+  windowSeconds: number
+  /** Relays switch_relays hands out; empty answers "null" (stay where you are). */
+  relays: () => string[]
+}
+
+const METHODS = new Set(['connect', 'sign_event', 'get_public_key', 'ping', 'nip04_encrypt', 'nip04_decrypt', 'nip44_encrypt', 'nip44_decrypt', 'switch_relays', 'logout'])
+const HEX64 = /^[0-9a-f]{64}$/
+
+const templateSchema = z.object({
+  kind: z.number().int().min(0).max(65535),
+  content: z.string(),
+  tags: z.array(z.array(z.string())),
+  created_at: z.number().int().nonnegative().optional(),
+})
+type Template = z.infer<typeof templateSchema>
+
+const fail = (error: string): Reply => ({ error })
+const ACK: Reply = { result: 'ack' }
+
+function parseTemplate(text: string | undefined): Template | string {
+  try {
+    const r = templateSchema.safeParse(JSON.parse(text ?? ''))
+    return r.success ? r.data : 'sign_event needs {kind, content, tags, created_at}'
+  } catch {
+    return 'sign_event needs a JSON event template'
+  }
+}
+
+export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrEvent) => void {
+  const { state, channel, log } = deps
+  const commit = () => state.commit().catch((err) => log.error({ err }, 'bunker state commit failed'))
+
+  function tokenProblem(token: Token | undefined, keyName: string, now: number): string | undefined {
+    if (!token || token.keyName !== keyName) return 'invalid token'
+    if (token.expiresAt !== null && token.expiresAt <= now) return 'token expired'
+    const policy = state.policies.get(token.policyId)
+    if (!policy) return 'the token’s policy no longer exists'
+    if (policy.expiresAt !== null && policy.expiresAt <= now) return 'the token’s policy expired'
+    return undefined
+  }
+
+  async function redeem(token: Token, keyName: string, client: string, now: number): Promise<Reply> {
+    if (token.redeemedAt !== null) {
+      const by = token.redeemedBy === null ? undefined : state.users.get(token.redeemedBy)
+      return by?.pubkey === client && by.revokedAt === null ? ACK : fail('token already redeemed')
+    }
+    const policy = state.policies.get(token.policyId)!
+    const user = addUser(state, keyName, client, token.clientName, now)
+    dropPermissions(state, user.id)
+    policy.rules.forEach((rule, index) =>
+      grant(state, user.id, { method: rule.method, kind: rule.kind, maxUsage: rule.maxUsage, expiresAt: policy.expiresAt, source: { policyId: policy.id, rule: index } }),
+    )
+    state.put('token', { ...token, redeemedAt: now, redeemedBy: user.id, updatedAt: now })
+    state.audit({ at: now, event: 'token_redeemed', key: keyName, client, token: token.id })
+    await state.commit() // one transaction: user, permissions and the redeemed mark
+    return ACK
+  }
+
+  async function connect(inbound: Inbound, req: RpcRequest): Promise<Reply> {
+    const keyName = inbound.identity.name
+    const client = inbound.event.pubkey
+    const now = Date.now()
+    const user = state.userFor(keyName, client)
+    if (user && user.revokedAt === null) return ACK
+    const secret = req.params[1]
+    if (secret) {
+      const token = state.tokenBySecret(secret)
+      const problem = tokenProblem(token, keyName, now)
+      return problem ? fail(problem) : redeem(token!, keyName, client, now)
+    }
+    if (user) return fail('this client was revoked')
+    const answer = await deps.approvals.ask({ keyName, remotePubkey: client, method: 'connect', param: req.params[2] })
+    if (answer.answer !== 'always' && answer.answer !== 'once') return fail('connection not approved')
+    addUser(state, keyName, client, answer.answer === 'always' ? (answer.description ?? null) : null, now)
+    await state.commit()
+    return ACK
+  }
+
+  /** Applies an admin's answer about one request; true when the request may go ahead. */
+  function applyAnswer(answer: AclAnswer, user: KeyUser | undefined, keyName: string, client: string, method: string, kind: number | undefined): boolean {
+    const now = Date.now()
+    if (answer.answer === 'always') {
+      const u = user ?? addUser(state, keyName, client, answer.description ?? null, now)
+      grant(state, u.id, { method, kind: answer.kind === 'all' ? null : (answer.kind ?? kind ?? null) })
+      return true
+    }
+    if (answer.answer === 'never' && user) grant(state, user.id, { method, kind: kind ?? null, allowed: false })
+    return answer.answer === 'once'
+  }
+
+  function thirdParty(req: RpcRequest): string | Reply {
+    const [peer, text] = req.params
+    if (!HEX64.test(peer ?? '')) return fail(`${req.method} needs a hex pubkey as its first param`)
+    if (typeof text !== 'string') return fail(`${req.method} needs a text as its second param`)
+    return peer
+  }
+
+  function perform(identity: Identity, client: string, req: RpcRequest, template: Template | undefined): Reply {
+    const { sk, pubkey } = identity
+    switch (req.method) {
+      case 'get_public_key':
+        return { result: pubkey }
+      case 'ping':
+        return { result: 'pong' }
+      case 'switch_relays': {
+        const relays = deps.relays()
+        return { result: relays.length > 0 ? JSON.stringify(relays) : 'null' }
+      }
+      case 'logout': {
+        const user = state.userFor(identity.name, client)
+        if (user) {
+          dropPermissions(state, user.id)
+          state.remove('user', user.id)
+        }
+        return ACK
+      }
+      case 'sign_event': {
+        const t = template!
+        return { result: JSON.stringify(signEvent({ kind: t.kind, content: t.content, tags: t.tags, created_at: t.created_at ?? nowSeconds() }, sk)) }
+      }
+      default: {
+        const peer = thirdParty(req)
+        if (typeof peer !== 'string') return peer
+        const scheme = req.method.startsWith('nip04') ? 'nip04' : 'nip44'
+        const text = req.params[1]
+        try {
+          return { result: req.method.endsWith('encrypt') ? deps.cipher.encrypt(scheme, sk, pubkey, peer, text) : deps.cipher.decrypt(scheme, sk, pubkey, peer, text) }
+        } catch {
+          return fail(`${req.method} failed: the payload could not be processed`)
+        }
+      }
+    }
+  }
+
+  async function handle(inbound: Inbound, req: RpcRequest): Promise<Reply> {
+    if (!METHODS.has(req.method)) return fail(`Unknown method ${req.method}`)
+    if (req.method === 'connect') return connect(inbound, req)
+    const { identity } = inbound
+    const client = inbound.event.pubkey
+    let template: Template | undefined
+    if (req.method === 'sign_event') {
+      const t = parseTemplate(req.params[0])
+      if (typeof t === 'string') return fail(t)
+      template = t
+    }
+    const user = state.userFor(identity.name, client)
+    const d = decide(state, user, req.method, template?.kind, Date.now())
+    if (d.decision === 'deny') return fail(d.reason)
+    if (d.decision === 'ask') {
+      const answer = await deps.approvals.ask({ keyName: identity.name, remotePubkey: client, method: req.method, param: req.params[0], description: user?.description })
+      const allowed = applyAnswer(answer, user, identity.name, client, req.method, template?.kind)
+      void commit()
+      if (!allowed) return fail(answer.answer === 'timeout' ? 'not authorized: no admin approved this request' : `${req.method} not authorized`)
+    } else if (d.perm) {
+      consume(state, d.perm)
+      void commit()
+    }
+    return perform(identity, client, req, template)
+  }
+
+  return (identity, event) => {
+    const inbound = channel.open(identity, event)
+    if (!inbound) return
+    const { msg } = inbound
+    if (msg.type === 'response') return // a signer receives requests only
+    if (msg.type === 'invalid') {
+      if (msg.id) void channel.answer(inbound, 'invalid', fail(`invalid request: ${msg.reason}`))
+      return
+    }
+    if (Math.abs(event.created_at - nowSeconds()) > deps.windowSeconds) {
+      void channel.answer(inbound, msg.req.method, fail('request created_at is outside the accepted time window'))
+      return
+    }
+    handle(inbound, msg.req)
+      .catch((err): Reply => {
+        log.error({ err, method: msg.req.method }, 'bunker request failed')
+        return fail('internal error')
+      })
+      .then((reply) => channel.answer(inbound, msg.req.method, reply))
+      .catch((err) => log.error({ err }, 'bunker reply failed'))
+  }
+}

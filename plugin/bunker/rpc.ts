@@ -1,0 +1,62 @@
+// The NIP-46 envelope: {id, method, params} requests and {id, result, error?} responses, JSON inside
+// an encrypted kind 24133 (or 24134) event. Replies are built here and signed with the wasm signer.
+import { initNostrWasm } from 'nostr-wasm'
+import { finalizeEvent, setNostrWasm } from 'nostr-tools/wasm'
+import { z } from 'zod'
+import type { NostrEvent } from '../../relay/relay.ts'
+
+export interface RpcRequest {
+  id: string
+  method: string
+  params: string[]
+}
+
+export interface RpcResponse {
+  id: string
+  result: string
+  error?: string
+}
+
+/** What a handler answers: a result string, or an error message. */
+export type Reply = { result: string } | { error: string }
+
+/** Params arrive as strings per NIP-46, but some admin clients send numbers or objects: stringify them. */
+const param = z.union([z.string(), z.number().transform(String), z.record(z.string(), z.unknown()).transform((o) => JSON.stringify(o))])
+const requestSchema = z.object({ id: z.string().min(1).max(128), method: z.string().min(1).max(64), params: z.array(param).default([]) })
+const responseSchema = z.object({ id: z.string().min(1).max(128), result: z.string().optional(), error: z.string().optional() })
+
+export type Message = { type: 'request'; req: RpcRequest } | { type: 'response'; res: RpcResponse } | { type: 'invalid'; id?: string; reason: string }
+
+export function parseMessage(text: string): Message {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    return { type: 'invalid', reason: 'not JSON' }
+  }
+  const id = typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: string }).id) : undefined
+  if (typeof raw === 'object' && raw !== null && 'method' in raw) {
+    const r = requestSchema.safeParse(raw)
+    return r.success ? { type: 'request', req: r.data } : { type: 'invalid', id, reason: 'malformed request' }
+  }
+  const r = responseSchema.safeParse(raw)
+  return r.success ? { type: 'response', res: { id: r.data.id, result: r.data.result ?? '', error: r.data.error } } : { type: 'invalid', id, reason: 'malformed message' }
+}
+
+/** Every error reply carries a string result (Nostrify rejects a missing one) and the message. */
+export function responseJson(id: string, reply: Reply): string {
+  return 'error' in reply ? JSON.stringify({ id, result: 'error', error: reply.error }) : JSON.stringify({ id, result: reply.result })
+}
+
+export const requestJson = (id: string, method: string, params: string[]): string => JSON.stringify({ id, method, params })
+
+let ready: Promise<void> | undefined
+/** The wasm signer (libsecp256k1): ~10x faster than pure JS signing. */
+export function initSigner(): Promise<void> {
+  ready ??= initNostrWasm().then(setNostrWasm)
+  return ready
+}
+
+export function signEvent(template: { kind: number; created_at: number; tags: string[][]; content: string }, sk: Uint8Array): NostrEvent {
+  return finalizeEvent({ kind: template.kind, created_at: template.created_at, tags: template.tags, content: template.content }, sk)
+}

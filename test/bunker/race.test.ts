@@ -1,0 +1,70 @@
+// The guarantee this project exists for: a client that connects right after create_new_key's reply
+// is always heard. No sleeps anywhere; every step is bounded, and any timeout fails the test.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { nip19 } from 'nostr-tools'
+import { BunkerSigner } from 'nostr-tools/nip46'
+import { SimplePool } from 'nostr-tools/pool'
+import { generateSecretKey, verifyEvent } from 'nostr-tools/pure'
+import { now, withTimeout } from '../helpers/clients.ts'
+import { aclResponder, bunkerSignerAdmin, fastPool, startBunkerServer, STEP_MS, type AdminClient, type BunkerServer } from '../helpers/bunker.ts'
+
+let b: BunkerServer
+let pool: SimplePool
+let admin: AdminClient
+
+beforeAll(async () => {
+  b = await startBunkerServer()
+  pool = await fastPool()
+  admin = await bunkerSignerAdmin(b, pool)
+})
+afterAll(async () => {
+  await admin?.close()
+  pool?.destroy()
+  await b?.server.stop()
+})
+
+const pubkeyOf = (npub: string) => nip19.decode(npub).data as string
+const ITERATIONS = 1000
+
+describe('race-free registration', () => {
+  test(`create_new_key -> token -> immediate connect with the token -> sign_event, ${ITERATIONS} times, zero lost`, async () => {
+    const policyId = '1'
+    expect(await admin.call('create_new_policy', [JSON.stringify({ name: 'login', rules: [{ method: 'sign_event' }] })])).toBe('["ok"]')
+    let lost = 0
+    for (let i = 0; i < ITERATIONS; i++) {
+      const name = `token-${i}`
+      const { npub } = JSON.parse(await admin.call('create_new_key', [name, `pass-${i}`]))
+      await admin.call('create_new_token', [name, `client-${i}`, policyId])
+      const [token] = JSON.parse(await admin.call('get_key_tokens', [name]))
+      const secret = token.token.split('#')[1]
+      const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey: pubkeyOf(npub), relays: [b.server.url], secret }, { pool })
+      try {
+        await withTimeout(signer.connect(), STEP_MS, `connect #${i}`)
+        const ev = await withTimeout(signer.signEvent({ kind: 1, content: `n${i}`, tags: [], created_at: now() }), STEP_MS, `sign_event #${i}`)
+        if (!verifyEvent(ev) || ev.pubkey !== pubkeyOf(npub)) lost++
+      } catch (err) {
+        lost++
+        throw err
+      } finally {
+        await signer.close()
+      }
+    }
+    expect(lost).toBe(0)
+  }, 600_000)
+
+  test(`create_new_key -> immediate connect without a token: a reply every time (${ITERATIONS} times)`, async () => {
+    const responder = aclResponder(b, pool, () => ['always', 'approved by test'])
+    for (let i = 0; i < ITERATIONS; i++) {
+      const name = `plain-${i}`
+      const { npub } = JSON.parse(await admin.call('create_new_key', [name, `pass-${i}`]))
+      const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey: pubkeyOf(npub), relays: [b.server.url], secret: null }, { pool })
+      try {
+        await withTimeout(signer.connect(), STEP_MS, `connect #${i}`)
+      } finally {
+        await signer.close()
+      }
+    }
+    expect(responder.asked.filter((q) => q.method === 'connect')).toHaveLength(ITERATIONS)
+    responder.close()
+  }, 600_000)
+})
