@@ -1,12 +1,11 @@
 // The guarantee this project exists for: a client that connects right after create_new_key's reply
 // is always heard. No sleeps anywhere; every step is bounded, and any timeout fails the test.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { nip19 } from 'nostr-tools'
 import { BunkerSigner } from 'nostr-tools/nip46'
 import { SimplePool } from 'nostr-tools/pool'
 import { generateSecretKey, verifyEvent } from 'nostr-tools/pure'
 import { now, withTimeout } from '../helpers/clients.ts'
-import { aclResponder, bunkerSignerAdmin, fastPool, startBunkerServer, STEP_MS, type AdminClient, type BunkerServer } from '../helpers/bunker.ts'
+import { aclResponder, bunkerSignerAdmin, fastPool, startBunkerServer, STEP_MS, type AdminClient, type BunkerServer, npubToHex } from '../helpers/bunker.ts'
 
 let b: BunkerServer
 let pool: SimplePool
@@ -23,7 +22,7 @@ afterAll(async () => {
   await b?.server.stop()
 })
 
-const pubkeyOf = (npub: string) => nip19.decode(npub).data as string
+const pubkeyOf = (npub: string) => npubToHex(npub)
 const ITERATIONS = 1000
 
 describe('race-free registration', () => {

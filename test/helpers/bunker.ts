@@ -3,6 +3,7 @@
 // nsecbunker admin UI does. Every call is bounded by a timeout.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { nip19 } from 'nostr-tools'
 import { BunkerSigner, parseBunkerInput, type BunkerPointer } from 'nostr-tools/nip46'
 import { SimplePool } from 'nostr-tools/pool'
 import * as nip04 from 'nostr-tools/nip04'
@@ -35,7 +36,7 @@ export async function startBunkerServer(opts: StartOptions & { config?: Record<s
   const adminSk = opts.adminSk ?? generateSecretKey()
   const dir = tempDir()
   const config = join(dir, 'config.json')
-  writeFileSync(config, JSON.stringify({ bunker: { scryptLogN: 10, aclTimeoutSeconds: 3 }, ...opts.config }))
+  writeFileSync(config, JSON.stringify({ bunker: { scryptLogN: 10, aclTimeoutSeconds: 1 }, ...opts.config }))
   const server = await startServerProcess({ ...opts, waitForBunker: true, args: ['--config', config, '--admin', getPublicKey(adminSk), ...(opts.args ?? [])] })
   const bunker = await parseBunkerInput(server.bunkerUri!)
   if (!bunker) throw new Error(`cannot parse ${server.bunkerUri}`)
@@ -81,6 +82,12 @@ export function aclResponder(b: BunkerServer, pool: SimplePool, decide: (q: { ke
     },
   })
   return { asked, close: () => sub.close() }
+}
+
+export function npubToHex(npub: string): string {
+  const d = nip19.decode(npub)
+  if (d.type !== 'npub') throw new Error(`not an npub: ${npub}`)
+  return d.data
 }
 
 /** The bunker:// URI a client would build from get_key_tokens' `<npub>#<secret>`. */
