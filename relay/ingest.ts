@@ -1,13 +1,12 @@
 // The event pipeline, shared by client EVENTs and the host API's publish():
 // shape -> duplicate -> id and signature -> policy hooks -> (store and commit | ephemeral) -> dispatch.
 // The outcome resolves only after the commit, so an OK true is never sent for an event not on disk.
-import { getEventHash } from 'nostr-tools/pure'
 import type { DispatchTable } from './dispatch.ts'
 import { isEphemeral, shapeError, type NostrEvent } from './event.ts'
 import { firstRejection, type Hooks, type Origin } from './hooks.ts'
 import type { RecentIds } from './recent.ts'
 import type { EventStore } from './store/store.ts'
-import { verifyEvent } from './verify.ts'
+import { checkEvent } from './verify.ts'
 
 export interface Outcome {
   ok: boolean
@@ -49,8 +48,11 @@ function accept(p: Pipeline, e: NostrEvent, json: string, origin: Origin): Outco
 function precheck(p: Pipeline, e: NostrEvent, origin: Origin, verified: boolean): string | undefined {
   const ephemeral = isEphemeral(e.kind)
   if (ephemeral ? p.recentEphemeral.has(e.id) : p.store.has(e.id)) return 'duplicate: already have this event'
-  if (!verified && !verifyEvent(e))
-    return getEventHash(e) !== e.id ? 'invalid: event id does not match its contents' : 'invalid: signature does not verify'
+  if (!verified) {
+    const check = checkEvent(e)
+    if (check === 'bad-id') return 'invalid: event id does not match its contents'
+    if (check === 'bad-sig') return 'invalid: signature does not verify'
+  }
   return firstRejection(p.hooks.rejectEvent, e, origin)
 }
 

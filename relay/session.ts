@@ -10,7 +10,7 @@ import { ingest, type Pipeline } from './ingest.ts'
 import { createRateWindow, type Limits } from './limits.ts'
 import * as frames from './messages.ts'
 import { shapeError } from './event.ts'
-import { verifyEvent } from './verify.ts'
+import { checkEvent } from './verify.ts'
 
 /** What the server gives a session: a way to write frames and to hang up. */
 export interface Transport {
@@ -115,7 +115,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     const okId = typeof id === 'string' ? id : ''
     if (shape) return send(frames.okFrame(okId, false, shape))
     const e = raw as NostrEvent
-    if (!verifyEvent(e)) return send(frames.okFrame(okId, false, 'invalid: AUTH event does not verify'))
+    if (checkEvent(e) !== 'ok') return send(frames.okFrame(okId, false, 'invalid: AUTH event does not verify'))
     const reason = challengeSent ? authError(e, challenge, ctx.relayUrls(), nowSeconds()) : 'invalid: no AUTH challenge was issued on this connection'
     if (reason) return send(frames.okFrame(okId, false, reason))
     authed.add(e.pubkey)

@@ -5,7 +5,6 @@ import type { RootDatabase } from 'lmdb'
 import { createRelay, type Relay } from '../relay/relay.ts'
 import { startServer, type RunningServer } from '../relay/server.ts'
 import { openEnvironment, openStore } from '../relay/store/store.ts'
-import { initVerifier } from '../relay/verify.ts'
 import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -24,7 +23,6 @@ export interface App {
 }
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
-  await initVerifier()
   mkdirSync(config.data, { recursive: true })
   const env = openEnvironment(config.data)
   const urls: string[] = [...config.publicUrls]

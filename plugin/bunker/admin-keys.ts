@@ -1,7 +1,8 @@
 // Admin methods about keys: create, unlock, list, delete. create_new_key and unlock_key register the
 // key in the relay's dispatch table before they return, so the reply follows the registration.
 import { nip19 } from 'nostr-tools'
-import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { generateSecretKey } from 'nostr-tools/pure'
+import { publicKeyOf } from './sign.ts'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import type { Keyring } from './keyring.ts'
 import type { Reply } from './rpc.ts'
@@ -53,7 +54,7 @@ export function keyAdminMethods(deps: KeyAdminDeps): Record<string, AdminMethod>
       if (!sk) return fail('the nsec given is not a valid secret key')
       const ncryptsec = await encryptUserKey(sk, passphrase, deps.scryptLogN)
       if (state.keys.has(keyName)) return fail(`a key named ${keyName} already exists`) // created while we hashed
-      const record: KeyRecord = { name: keyName, pubkey: getPublicKey(sk), ncryptsec, vaultWrapped: deps.vault?.wrap(sk), createdAt: Date.now() }
+      const record: KeyRecord = { name: keyName, pubkey: publicKeyOf(sk), ncryptsec, vaultWrapped: deps.vault?.wrap(sk), createdAt: Date.now() }
       state.put('key', record)
       state.audit({ at: record.createdAt, event: 'key_created', key: keyName })
       await state.commit()

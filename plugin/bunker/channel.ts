@@ -4,7 +4,8 @@ import { performance } from 'node:perf_hooks'
 import { LRUCache } from 'lru-cache'
 import type { NostrEvent, Relay } from '../../relay/relay.ts'
 import { schemeOf, type Cipher, type Scheme } from './crypto.ts'
-import { parseMessage, responseJson, signEvent, type Message, type Reply } from './rpc.ts'
+import { parseMessage, responseJson, type Message, type Reply } from './rpc.ts'
+import { signEvent } from './sign.ts'
 
 export type RelayHost = Pick<Relay, 'subscribe' | 'publish' | 'addNips'>
 
@@ -56,7 +57,7 @@ export function createChannel(deps: ChannelDeps): Channel {
 
   async function send(identity: Identity, to: string, kind: number, scheme: Scheme, json: string): Promise<void> {
     const content = deps.cipher.encrypt(scheme, identity.sk, identity.pubkey, to, json)
-    const event = signEvent({ kind, created_at: nowSeconds(), tags: [['p', to]], content }, identity.sk)
+    const event = signEvent({ kind, created_at: nowSeconds(), tags: [['p', to]], content }, identity.sk, identity.pubkey)
     const out = await deps.relay.publish(event, { type: 'local', plugin: 'bunker' }, { signedHere: true })
     if (!out.ok) deps.log.warn({ reason: out.message, to: short(to) }, 'reply refused by the relay')
   }

@@ -3,14 +3,13 @@
 // resolves, so the bunker:// line is never printed before the bunker can hear.
 import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
-import { getPublicKey } from 'nostr-tools/pure'
 import { createAdmin } from './admin.ts'
 import { ADMIN_KIND, createApprovals } from './approvals.ts'
 import { createChannel, type Identity, type Log, type RelayHost } from './channel.ts'
 import { createCipher, type Scheme } from './crypto.ts'
 import { createKeyring, NIP46_KIND, type Keyring } from './keyring.ts'
 import { createNip46 } from './nip46.ts'
-import { initSigner } from './rpc.ts'
+import { publicKeyOf } from './sign.ts'
 import { openBunkerState, type BunkerState } from './state.ts'
 import { loadAdminKey, openVault, type VaultKey } from './vault.ts'
 
@@ -42,7 +41,6 @@ export interface Bunker {
 }
 
 export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
-  await initSigner()
   const logn = opts.scryptLogN ?? 16
   const windowSeconds = opts.requestWindowSeconds ?? 300
   const state = openBunkerState(opts.env)
@@ -56,7 +54,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
     }
   }
   const adminSk = await loadAdminKey(join(opts.dataDir, 'bunker-admin.key'), opts.vaultSecret, logn)
-  const admin: Identity = { name: 'admin', sk: adminSk, pubkey: getPublicKey(adminSk) }
+  const admin: Identity = { name: 'admin', sk: adminSk, pubkey: publicKeyOf(adminSk) }
   const cipher = createCipher()
   const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe })
   const adminSchemes = new Map<string, Scheme>()

@@ -2,9 +2,9 @@
 // filter synchronously: once it returns, any request addressed to the key is delivered. Callers
 // register before they publish the reply that tells a client the key exists; that order is the
 // whole race-freedom guarantee.
-import { getPublicKey } from 'nostr-tools/pure'
 import type { NostrEvent, SubscriptionHandle } from '../../relay/relay.ts'
 import type { Identity, RelayHost } from './channel.ts'
+import { publicKeyOf } from './sign.ts'
 
 export const NIP46_KIND = 24133
 
@@ -23,7 +23,7 @@ export function createKeyring(relay: RelayHost, onRequest: (identity: Identity, 
     register(name, sk) {
       const existing = byName.get(name)
       if (existing) return existing.identity
-      const identity: Identity = { name, sk, pubkey: getPublicKey(sk) }
+      const identity: Identity = { name, sk, pubkey: publicKeyOf(sk) }
       const handle = relay.subscribe([{ kinds: [NIP46_KIND], '#p': [identity.pubkey] }], (event) => onRequest(identity, event))
       byName.set(name, { identity, handle })
       byPk.set(identity.pubkey, identity)

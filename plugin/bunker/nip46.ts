@@ -6,7 +6,8 @@ import { addUser, consume, decide, dropPermissions, grant } from './acl.ts'
 import type { AclAnswer, Approvals } from './approvals.ts'
 import { nowSeconds, type Channel, type Identity, type Inbound, type Log } from './channel.ts'
 import type { Cipher } from './crypto.ts'
-import { signEvent, type Reply, type RpcRequest } from './rpc.ts'
+import type { Reply, RpcRequest } from './rpc.ts'
+import { signEvent } from './sign.ts'
 import type { BunkerState, KeyUser, Token } from './state.ts'
 
 export interface Nip46Deps {
@@ -133,7 +134,7 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
       }
       case 'sign_event': {
         const t = template!
-        return { result: JSON.stringify(signEvent({ kind: t.kind, content: t.content, tags: t.tags, created_at: t.created_at ?? nowSeconds() }, sk)) }
+        return { result: JSON.stringify(signEvent({ kind: t.kind, content: t.content, tags: t.tags, created_at: t.created_at ?? nowSeconds() }, sk, pubkey)) }
       }
       default: {
         const peer = thirdParty(req)

@@ -1,9 +1,6 @@
 // The NIP-46 envelope: {id, method, params} requests and {id, result, error?} responses, JSON inside
-// an encrypted kind 24133 (or 24134) event. Replies are built here and signed with the wasm signer.
-import { initNostrWasm } from 'nostr-wasm'
-import { finalizeEvent, setNostrWasm } from 'nostr-tools/wasm'
+// an encrypted kind 24133 (or 24134) event.
 import { z } from 'zod'
-import type { NostrEvent } from '../../relay/relay.ts'
 
 export interface RpcRequest {
   id: string
@@ -49,14 +46,3 @@ export function responseJson(id: string, reply: Reply): string {
 }
 
 export const requestJson = (id: string, method: string, params: string[]): string => JSON.stringify({ id, method, params })
-
-let ready: Promise<void> | undefined
-/** The wasm signer (libsecp256k1): ~10x faster than pure JS signing. */
-export function initSigner(): Promise<void> {
-  ready ??= initNostrWasm().then(setNostrWasm)
-  return ready
-}
-
-export function signEvent(template: { kind: number; created_at: number; tags: string[][]; content: string }, sk: Uint8Array): NostrEvent {
-  return finalizeEvent({ kind: template.kind, created_at: template.created_at, tags: template.tags, content: template.content }, sk)
-}

@@ -1,10 +1,9 @@
-import { beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { createDispatchTable } from '../../relay/dispatch.ts'
 import { normaliseFilters, type Filter } from '../../relay/filter.ts'
 import { createRelay } from '../../relay/relay.ts'
 import { openEnvironment, openStore } from '../../relay/store/store.ts'
-import { initVerifier } from '../../relay/verify.ts'
 import { signed } from '../helpers/clients.ts'
 import { tempDir } from '../helpers/server.ts'
 
@@ -57,8 +56,6 @@ describe('dispatch table', () => {
 })
 
 describe('relay.subscribe before relay.publish', () => {
-  beforeAll(() => initVerifier())
-
   test('a sink registered synchronously before a publish never misses it (1,000 rounds)', async () => {
     const env = openEnvironment(tempDir())
     const relay = createRelay({ store: openStore(env) })

@@ -1,0 +1,59 @@
+// Our crypto against nostr-tools' reference implementations, both ways.
+import { describe, expect, test } from 'vitest'
+import * as nip04 from 'nostr-tools/nip04'
+import * as nip44 from 'nostr-tools/nip44'
+import * as nip49 from 'nostr-tools/nip49'
+import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent } from 'nostr-tools/pure'
+import { checkEvent } from '../../relay/verify.ts'
+import { createCipher } from '../../plugin/bunker/crypto.ts'
+import { decryptKey, encryptKey } from '../../plugin/bunker/nip49.ts'
+import { publicKeyOf, signEvent } from '../../plugin/bunker/sign.ts'
+
+const sk = generateSecretKey()
+const pk = getPublicKey(sk)
+
+describe('signatures', () => {
+  test('publicKeyOf matches nostr-tools', () => {
+    expect(publicKeyOf(sk)).toBe(pk)
+  })
+
+  test('events we sign verify with nostr-tools; events nostr-tools signs pass checkEvent', () => {
+    const t = { kind: 1, created_at: 1_700_000_000, tags: [['p', pk], ['t', 'ü"\\\n']], content: 'hé "quoted"\n\u2028 😀' }
+    const ours = signEvent(t, sk, pk)
+    expect(verifyEvent({ ...ours })).toBe(true)
+    expect(checkEvent(ours)).toBe('ok')
+    const theirs = finalizeEvent(t, sk)
+    expect(checkEvent({ ...theirs })).toBe('ok')
+  })
+
+  test('tampering is caught and told apart', () => {
+    const e = signEvent({ kind: 1, created_at: 1, tags: [], content: 'x' }, sk, pk)
+    expect(checkEvent({ ...e, content: 'y' })).toBe('bad-id')
+    const other = signEvent({ kind: 1, created_at: 1, tags: [], content: 'z' }, sk, pk)
+    expect(checkEvent({ ...e, sig: other.sig })).toBe('bad-sig')
+    const offCurve = signEvent({ kind: 1, created_at: 1, tags: [], content: 'x' }, sk, 'f'.repeat(64))
+    expect(checkEvent(offCurve)).toBe('bad-sig')
+  })
+})
+
+describe('encryption', () => {
+  const peerSk = generateSecretKey()
+  const peer = getPublicKey(peerSk)
+  const cipher = createCipher()
+
+  test('NIP-44 and NIP-04 interoperate with nostr-tools', () => {
+    const c44 = cipher.encrypt('nip44', sk, pk, peer, 'hello')
+    expect(nip44.decrypt(c44, nip44.getConversationKey(peerSk, pk))).toBe('hello')
+    expect(cipher.decrypt('nip44', sk, pk, peer, nip44.encrypt('back', nip44.getConversationKey(peerSk, pk)))).toBe('back')
+    const c04 = cipher.encrypt('nip04', sk, pk, peer, 'hello 04')
+    expect(nip04.decrypt(peerSk, pk, c04)).toBe('hello 04')
+    expect(cipher.decrypt('nip04', sk, pk, peer, nip04.encrypt(peerSk, pk, 'back 04'))).toBe('back 04')
+  })
+
+  test('NIP-49 ncryptsec interoperates with nostr-tools, and a wrong password fails', async () => {
+    const ours = await encryptKey(sk, 'pässword', 8)
+    expect(nip49.decrypt(ours, 'pässword')).toEqual(sk)
+    expect(await decryptKey(nip49.encrypt(sk, 'pässword', 8), 'pässword')).toEqual(sk)
+    await expect(decryptKey(ours, 'wrong')).rejects.toThrow()
+  })
+})
