@@ -6,7 +6,8 @@ import { isEphemeral, shapeError, type NostrEvent } from './event.ts'
 import { firstRejection, type Hooks, type Origin } from './hooks.ts'
 import type { RecentIds } from './recent.ts'
 import type { EventStore } from './store/store.ts'
-import { checkEvent } from './verify.ts'
+import type { Verifier } from './verify-pool.ts'
+import type { Check } from './verify.ts'
 
 export interface Outcome {
   ok: boolean
@@ -24,6 +25,7 @@ export interface Pipeline {
   hooks: Hooks
   recentEphemeral: RecentIds
   stats: IngestStats
+  verifier: Verifier
   onError: (err: unknown, where: string) => void
 }
 
@@ -44,27 +46,29 @@ function accept(p: Pipeline, e: NostrEvent, json: string, origin: Origin): Outco
   return { ok: true, message: '' }
 }
 
-/** Checks that need no I/O: returns a reason, or undefined when the event may go on to storage. */
-function precheck(p: Pipeline, e: NostrEvent, origin: Origin, verified: boolean): string | undefined {
-  const ephemeral = isEphemeral(e.kind)
-  if (ephemeral ? p.recentEphemeral.has(e.id) : p.store.has(e.id)) return 'duplicate: already have this event'
-  if (!verified) {
-    const check = checkEvent(e)
-    if (check === 'bad-id') return 'invalid: event id does not match its contents'
-    if (check === 'bad-sig') return 'invalid: signature does not verify'
-  }
-  return firstRejection(p.hooks.rejectEvent, e, origin)
-}
-
 /**
  * Runs one event through the pipeline. `verified` skips the signature check; only the host API sets
- * it, for events this process signed itself.
+ * it, for events this process signed itself. Ephemeral events checked inline are dispatched before
+ * this returns: nothing in their path awaits.
  */
-export async function ingest(p: Pipeline, raw: unknown, origin: Origin, verified = false): Promise<Outcome> {
+export function ingest(p: Pipeline, raw: unknown, origin: Origin, verified = false): Promise<Outcome> {
   const shape = shapeError(raw)
-  if (shape) return reject(p, shape)
+  if (shape) return Promise.resolve(reject(p, shape))
   const e = canonical(raw as NostrEvent)
-  const reason = precheck(p, e, origin, verified)
+  if (isDuplicate(p, e)) return Promise.resolve(reject(p, 'duplicate: already have this event'))
+  if (verified) return afterCheck(p, e, origin, 'ok')
+  const check = p.verifier.check(e)
+  return typeof check === 'string' ? afterCheck(p, e, origin, check) : check.then((c) => afterCheck(p, e, origin, c))
+}
+
+const isDuplicate = (p: Pipeline, e: NostrEvent): boolean => (isEphemeral(e.kind) ? p.recentEphemeral.has(e.id) : p.store.has(e.id))
+
+async function afterCheck(p: Pipeline, e: NostrEvent, origin: Origin, check: Check): Promise<Outcome> {
+  if (check === 'bad-id') return reject(p, 'invalid: event id does not match its contents')
+  if (check === 'bad-sig') return reject(p, 'invalid: signature does not verify')
+  // checked again: the same event may have arrived twice while its signature was being checked
+  if (isEphemeral(e.kind) && p.recentEphemeral.has(e.id)) return reject(p, 'duplicate: already have this event')
+  const reason = firstRejection(p.hooks.rejectEvent, e, origin)
   if (reason) return reject(p, reason)
   const json = JSON.stringify(e)
   if (isEphemeral(e.kind)) {

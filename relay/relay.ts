@@ -9,6 +9,7 @@ import { infoDocument, type RelayInfo } from './info.ts'
 import { ingest, type Outcome, type Pipeline } from './ingest.ts'
 import { defaultLimits, eventLimitHooks, type Limits } from './limits.ts'
 import { createRecentIds } from './recent.ts'
+import { createVerifier } from './verify-pool.ts'
 import { openSession, type Session, type Transport } from './session.ts'
 import type { EventStore } from './store/store.ts'
 
@@ -20,6 +21,8 @@ export interface RelayOptions {
   info?: Partial<RelayInfo>
   /** Public URLs of this relay, checked against NIP-42 relay tags; empty accepts any. */
   urls?: string[]
+  /** Worker threads for signature checks; 0 checks everything on the main thread. */
+  verifyWorkers?: number
   /** Receives unexpected errors (a failed commit, a throwing sink); never secrets. */
   onError?: (err: unknown, where: string) => void
 }
@@ -71,6 +74,7 @@ export function createRelay(opts: RelayOptions): Relay {
     hooks,
     recentEphemeral: createRecentIds(100_000),
     stats: { accepted: 0, rejected: 0 },
+    verifier: createVerifier(opts.verifyWorkers ?? 0),
     onError,
   }
   const info: RelayInfo = { name: 'nsecrelay', description: 'A Nostr relay with a built-in NIP-46 bunker', software: 'nsecrelay', version: '0.1.0', ...opts.info }
@@ -141,6 +145,7 @@ export function createRelay(opts: RelayOptions): Relay {
     close() {
       clearInterval(purge)
       for (const t of [...closers]) t.close()
+      void pipeline.verifier.close()
     },
   }
 }

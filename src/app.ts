@@ -30,6 +30,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     store: openStore(env),
     limits: config.limits,
     urls,
+    verifyWorkers: config.verifyWorkers,
     onError: (err, where) => log.error({ err, where }, 'relay error'),
   })
   const metrics = createMetrics(relay)

@@ -1,5 +1,6 @@
 // Configuration: defaults < config file (JSON) < environment < command line, validated by zod.
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { nip19 } from 'nostr-tools'
 import { z } from 'zod'
@@ -41,6 +42,8 @@ export const configSchema = z
     admins: z.array(pubkey).default([]),
     /** Wraps keys a second time so they come back unlocked at boot. Never logged. */
     vaultSecret: z.string().min(8).optional(),
+    /** Worker threads for signature checks; defaults to the number of cores. */
+    verifyWorkers: z.number().int().min(0).max(64).default(availableParallelism()),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     limits: limitsSchema.default({}),
     bunker: z

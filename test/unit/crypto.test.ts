@@ -57,3 +57,20 @@ describe('encryption', () => {
     await expect(decryptKey(ours, 'wrong')).rejects.toThrow()
   })
 })
+
+describe('verifier pool', () => {
+  test('inline when idle, on workers under load; every answer lands on its own event', async () => {
+    const { createVerifier } = await import('../../relay/verify-pool.ts')
+    const verifier = createVerifier(2)
+    const good = Array.from({ length: 200 }, (_, i) => signEvent({ kind: 1, created_at: i, tags: [], content: `e${i}` }, sk, pk))
+    const events = good.map((e, i) => (i % 3 === 1 ? { ...e, content: 'tampered' } : i % 3 === 2 ? { ...e, sig: good[(i + 1) % good.length].sig } : e))
+    const first = verifier.check(events[0])
+    expect(first).toBe('ok') // nothing in flight: checked inline, synchronously
+    const second = verifier.check(events[3])
+    expect(second).toBeInstanceOf(Promise) // same turn: sent to a worker
+    expect(await second).toBe('ok')
+    const results = await Promise.all(events.map((e) => verifier.check(e)))
+    expect(results).toEqual(events.map((_, i) => (i % 3 === 0 ? 'ok' : i % 3 === 1 ? 'bad-id' : 'bad-sig')))
+    await verifier.close()
+  })
+})
