@@ -42,11 +42,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     vaultSecret: config.vaultSecret,
     scryptLogN: config.bunker.scryptLogN,
     aclTimeoutMs: config.bunker.aclTimeoutSeconds * 1000,
+    autoApprove: config.bunker.autoApprove,
     requestWindowSeconds: config.bunker.requestWindowSeconds,
     switchRelays: () => config.bunker.relays,
     log: log.child({ plugin: 'bunker' }),
     observe(method, outcome, seconds) {
       metrics.bunkerService.observe({ method, outcome }, seconds)
+      metrics.bunkerServiceQuantiles.observe({ method }, seconds)
       metrics.bunkerRequests.inc({ method, outcome })
     },
   })

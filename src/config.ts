@@ -56,9 +56,11 @@ export const configSchema = z
         relays: z.array(z.string()).default([]),
         /** scrypt cost (2^N) of NIP-49 key encryption; 16 is NIP-49's default, ~250 ms a key here. */
         scryptLogN: z.number().int().min(4).max(22).default(16),
+        /** Approves every unknown client and request without asking: a single-user box, or benchmarks. */
+        autoApprove: z.boolean().default(false),
       })
       .strict()
-      .default({ aclTimeoutSeconds: 10, requestWindowSeconds: 300, relays: [], scryptLogN: 16 }),
+      .default({ aclTimeoutSeconds: 10, requestWindowSeconds: 300, relays: [], scryptLogN: 16, autoApprove: false }),
   })
   .strict()
 

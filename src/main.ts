@@ -21,6 +21,8 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     log.info({ signal }, 'shutting down')
+    // LMDB commits are durable as they resolve, so a stalled close loses nothing acknowledged
+    setTimeout(() => process.exit(1), 10_000).unref()
     Promise.resolve(app?.close()).then(
       () => log.flush(() => process.exit(0)),
       (err) => {

@@ -1,12 +1,14 @@
 // Prometheus metrics (prom-client). Relay counters are read from relay.stats at scrape time, so the
 // hot path pays nothing for them.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client'
 import type { Relay } from '../relay/relay.ts'
 
 export interface Metrics {
   registry: Registry
   /** Bunker request service time (request accepted -> reply dispatched), seconds. */
   bunkerService: Histogram<'method' | 'outcome'>
+  /** The same, as quantiles over the last ten minutes (for benchmarks and dashboards). */
+  bunkerServiceQuantiles: Summary<'method'>
   bunkerRequests: Counter<'method' | 'outcome'>
   text(): Promise<string>
 }
@@ -29,11 +31,20 @@ export function createMetrics(relay: Relay): Metrics {
     buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1, 10],
     registers: [registry],
   })
+  const bunkerServiceQuantiles = new Summary({
+    name: 'nsecrelay_bunker_service_quantile_seconds',
+    help: 'Bunker service time per request, quantiles over the last ten minutes',
+    labelNames: ['method'] as const,
+    percentiles: [0.5, 0.9, 0.99],
+    maxAgeSeconds: 600,
+    ageBuckets: 5,
+    registers: [registry],
+  })
   const bunkerRequests = new Counter({
     name: 'nsecrelay_bunker_requests_total',
     help: 'Bunker requests by method and outcome',
     labelNames: ['method', 'outcome'] as const,
     registers: [registry],
   })
-  return { registry, bunkerService, bunkerRequests, text: () => registry.metrics() }
+  return { registry, bunkerService, bunkerServiceQuantiles, bunkerRequests, text: () => registry.metrics() }
 }

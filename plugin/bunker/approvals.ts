@@ -50,10 +50,13 @@ export function createApprovals(opts: {
   /** The scheme each admin last spoke, so the question is one it can read. */
   schemeOf: (admin: string) => Scheme
   timeoutMs: number
+  /** Answer every question "always", for every kind, without asking anyone. */
+  autoApprove?: boolean
 }): Approvals {
   const pending = new Map<string, (a: AclAnswer) => void>()
   return {
     ask(q) {
+      if (opts.autoApprove) return Promise.resolve({ answer: 'always', kind: 'all' })
       const admins = opts.admins()
       if (admins.length === 0) return Promise.resolve({ answer: 'timeout' })
       const id = randomBytes(8).toString('hex')

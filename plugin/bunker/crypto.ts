@@ -1,11 +1,13 @@
-// NIP-44 v2 and NIP-04 with conversation keys cached per (our key, peer): the ECDH behind a new peer
-// costs ~3 ms in JS, the symmetric part ~0.05 ms. The scheme of a payload is read off its shape, so
-// every reply can use the scheme its request used.
+// NIP-44 v2 and NIP-04 with conversation keys cached per (our key, peer). The ECDH behind a new peer
+// runs on libsecp256k1 (tiny-secp256k1): ~0.55 ms here against ~5 ms in pure JS, and every connect
+// is a new peer. The symmetric part costs ~0.05 ms. The scheme of a payload is read off its shape,
+// so every reply can use the scheme its request used.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { hexToBytes } from '@noble/hashes/utils.js'
+import { extract } from '@noble/hashes/hkdf.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { LRUCache } from 'lru-cache'
 import * as nip44 from 'nostr-tools/nip44'
+import { pointMultiply } from 'tiny-secp256k1'
 
 export type Scheme = 'nip44' | 'nip04'
 
@@ -17,9 +19,17 @@ export interface Cipher {
   decrypt(scheme: Scheme, sk: Uint8Array, ourPubkey: string, peer: string, payload: string): string
 }
 
-function nip04Key(sk: Uint8Array, peer: string): Uint8Array {
-  return secp256k1.getSharedSecret(sk, hexToBytes('02' + peer)).subarray(1, 33)
+const NIP44_SALT = new TextEncoder().encode('nip44-v2')
+
+/** x coordinate of sk * P, P the even-y point of the x-only pubkey: NIP-04's key, NIP-44's input. */
+function sharedX(sk: Uint8Array, peer: string): Uint8Array {
+  const point = pointMultiply(Buffer.from('02' + peer, 'hex'), sk, true)
+  if (!point) throw new Error('invalid peer public key')
+  return point.subarray(1, 33)
 }
+
+const conversationKey = (scheme: Scheme, sk: Uint8Array, peer: string): Uint8Array =>
+  scheme === 'nip44' ? extract(sha256, sharedX(sk, peer), NIP44_SALT) : sharedX(sk, peer)
 
 function nip04Encrypt(key: Uint8Array, text: string): string {
   const iv = randomBytes(16)
@@ -40,7 +50,7 @@ export function createCipher(capacity = 10_000): Cipher {
     const id = scheme + ours + peer
     let key = keys.get(id)
     if (!key) {
-      key = scheme === 'nip44' ? nip44.getConversationKey(sk, peer) : nip04Key(sk, peer)
+      key = conversationKey(scheme, sk, peer)
       keys.set(id, key)
     }
     return key

@@ -24,6 +24,8 @@ export interface BunkerOptions {
   /** scrypt cost of NIP-49 (2^logN); 16 is NIP-49's own default. */
   scryptLogN?: number
   aclTimeoutMs?: number
+  /** Approve every unknown client and request without asking the admins. Off by default. */
+  autoApprove?: boolean
   requestWindowSeconds?: number
   /** Relays for switch_relays; empty answers "null". */
   switchRelays?: () => string[]
@@ -59,7 +61,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
   const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe })
   const adminSchemes = new Map<string, Scheme>()
   const admins = () => opts.admins
-  const approvals = createApprovals({ channel, admin: () => admin, admins, schemeOf: (a) => adminSchemes.get(a) ?? 'nip44', timeoutMs: opts.aclTimeoutMs ?? 10_000 })
+  const approvals = createApprovals({ channel, admin: () => admin, admins, schemeOf: (a) => adminSchemes.get(a) ?? 'nip44', timeoutMs: opts.aclTimeoutMs ?? 10_000, autoApprove: opts.autoApprove })
   const nip46 = createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
   const keyring = createKeyring(opts.relay, nip46)
   const onAdmin = createAdmin(
@@ -77,6 +79,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
       unlocked++
     }
   }
+  if (opts.autoApprove) opts.log.warn({}, 'bunker.autoApprove is on: every client and request is approved without asking')
   opts.log.info({ keys: state.keys.size, unlocked, admins: opts.admins.length }, 'bunker started')
 
   return {
