@@ -42,7 +42,7 @@ function client(): Promise<() => void> {
     ws.once('error', reject)
     ws.once('open', async () => {
       ws.send(JSON.stringify(['REQ', 'r', { kinds: [24133], authors: [signer], '#p': [pk], limit: 0 }]))
-      const ack = await Promise.race([request('connect', [signer, '']), new Promise<{ error: string }>((res) => setTimeout(() => res({ error: 'connect timeout' }), 10_000))])
+      const ack = await Promise.race([request('connect', [signer, '']), new Promise<{ result?: string; error?: string }>((res) => setTimeout(() => res({ error: 'connect timeout' }), 10_000))])
       if (ack.result !== 'ack') return reject(new Error(`connect: ${JSON.stringify(ack)}`))
       resolve(async () => {
         while (Date.now() < stopAt) {
