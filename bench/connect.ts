@@ -61,6 +61,8 @@ const fastPool = () => new SimplePool({ verifyEvent: (e: Event) => checkEvent(e)
 interface Measured {
   n: number
   lost: number
+  /** key creations whose reply never came (a backend whose start never finished) */
+  createFailed: number
   /** reply received -> connect acked (or, for B281, -> request seen by the backend) */
   connectMs: number[]
   signMs: number[]
@@ -87,7 +89,7 @@ async function runA(url: string, server: Nsecrelay, adminSk: Uint8Array): Promis
   const bp = (await parseBunkerInput(server.bunkerUri))!
   const admin = BunkerSigner.fromBunker(adminSk, { ...bp, relays: [url] }, { pool })
   await timeout(admin.connect(), 5000)
-  const m: Measured = { n: 0, lost: 0, connectMs: [], signMs: [] }
+  const m: Measured = { n: 0, lost: 0, createFailed: 0, connectMs: [], signMs: [] }
   const deadline = Date.now() + TIME_LIMIT_MS
   for (let i = 0; i < ITERATIONS && Date.now() < deadline; i++) {
     const { npub } = JSON.parse(await timeout(admin.sendRequest('create_new_key', [`k${i}`, 'pw']), 5000))
@@ -133,13 +135,19 @@ async function runB(url: string, variant: Exclude<Variant, 'A'>): Promise<Measur
     },
   })
   await new Promise((r) => setTimeout(r, 300)) // the harness's own subscription: set up once, before any measurement
-  const m: Measured = { n: 0, lost: 0, connectMs: [], signMs: [] }
+  const m: Measured = { n: 0, lost: 0, createFailed: 0, connectMs: [], signMs: [] }
   const deadline = Date.now() + TIME_LIMIT_MS
   for (let i = 0; i < ITERATIONS && Date.now() < deadline; i++) {
     const id = String(i)
     const replied = new Promise<string>((resolve) => replies.set(id, resolve))
     backend.send({ create: id })
-    const pubkey = await timeout(replied, 10_000)
+    let pubkey: string
+    try {
+      pubkey = await timeout(replied, 10_000)
+    } catch {
+      m.createFailed++ // the admin never hears back: for a client, as bad as a lost connect
+      continue
+    }
     const t0 = now()
     m.n++
     if (variant === 'B281') {
@@ -222,6 +230,7 @@ for (const latency of LATENCIES) {
       'latency ms': latency,
       n: m.n,
       lost: m.lost,
+      'create failed': m.createFailed,
       'connect p50 ms': round(percentile(m.connectMs, 50), 2),
       'connect p99 ms': round(percentile(m.connectMs, 99), 2),
       'connect max ms': round(Math.max(...m.connectMs), 2),

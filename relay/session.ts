@@ -3,13 +3,12 @@
 // before that EVENT can be dispatched (nostr-tools' BunkerSigner depends on it).
 import { AUTH_KIND, authError, newChallenge } from './auth.ts'
 import type { Subscription } from './dispatch.ts'
-import type { NostrEvent } from './event.ts'
+import { shapeError, type NostrEvent } from './event.ts'
 import { normaliseFilters, type NormFilter } from './filter.ts'
 import { firstRejection, type ConnectionInfo } from './hooks.ts'
 import { ingest, type Pipeline } from './ingest.ts'
 import { createRateWindow, type Limits } from './limits.ts'
 import * as frames from './messages.ts'
-import { shapeError } from './event.ts'
 import { checkEvent } from './verify.ts'
 
 /** What the server gives a session: a way to write frames and to hang up. */

@@ -33,6 +33,8 @@ const templateSchema = z.object({
 type Template = z.infer<typeof templateSchema>
 
 const fail = (error: string): Reply => ({ error })
+/** lastUsedAt is written at most this often per user: not one LMDB write per request. */
+const TOUCH_EVERY_MS = 60_000
 const ACK: Reply = { result: 'ack' }
 
 function parseTemplate(text: string | undefined): Template | string {
@@ -47,6 +49,13 @@ function parseTemplate(text: string | undefined): Template | string {
 export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrEvent) => void {
   const { state, channel, log } = deps
   const commit = () => state.commit().catch((err) => log.error({ err }, 'bunker state commit failed'))
+
+  function touch(user: KeyUser | undefined): void {
+    const now = Date.now()
+    if (!user || (user.lastUsedAt !== null && now - user.lastUsedAt < TOUCH_EVERY_MS)) return
+    state.put('user', { ...user, lastUsedAt: now })
+    void commit()
+  }
 
   function tokenProblem(token: Token | undefined, keyName: string, now: number): string | undefined {
     if (!token || token.keyName !== keyName) return 'invalid token'
@@ -173,6 +182,7 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
       consume(state, d.perm)
       void commit()
     }
+    touch(state.userFor(identity.name, client))
     return perform(identity, client, req, template)
   }
 

@@ -162,7 +162,8 @@ export function openBunkerState(env: RootDatabase): BunkerState {
       if (kind === 'user') indexUser(v as KeyUser)
       if (kind === 'token') tokenIndex.set((v as Token).secret, (v as Token).id)
       if (kind === 'perm') indexPerm(v as Permission)
-      const snapshot = structuredClone(v)
+      // records are replaced, never mutated below their top level, so a shallow copy is a snapshot
+      const snapshot = { ...(v as object) }
       staged.push(() => db.putSync([kind, id], snapshot))
     },
     remove(kind, id) {

@@ -2,7 +2,7 @@
 // rest, restart and the vault secret.
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import NDK, { NDKNostrRpc, NDKPrivateKeySigner, type NDKRpcResponse } from '@nostr-dev-kit/ndk'
 import createDebug from 'debug'
 import { nip19 } from 'nostr-tools'
@@ -10,23 +10,13 @@ import { BunkerSigner } from 'nostr-tools/nip46'
 import { SimplePool } from 'nostr-tools/pool'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { withTimeout } from '../helpers/clients.ts'
-import { bunkerSignerAdmin, fastPool, startBunkerServer, STEP_MS, type AdminClient, type BunkerServer } from '../helpers/bunker.ts'
+import { bunkerSignerAdmin, fastPool, startBunkerServer, STEP_MS, type AdminClient, type BunkerServer, useBunkerServer } from '../helpers/bunker.ts'
 import { tempDir } from '../helpers/server.ts'
 
 let b: BunkerServer
 let pool: SimplePool
 let admin: AdminClient
-
-beforeAll(async () => {
-  b = await startBunkerServer()
-  pool = await fastPool()
-  admin = await bunkerSignerAdmin(b, pool)
-})
-afterAll(async () => {
-  await admin?.close()
-  pool?.destroy()
-  await b?.server.stop()
-})
+useBunkerServer((f) => void ({ b, pool, admin } = f))
 
 /** The nsecbunker admin UI's way: NDK's NDKNostrRpc, kind 24134, NIP-04. */
 async function ndkAdmin(server: BunkerServer, sk: Uint8Array) {

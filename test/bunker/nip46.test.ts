@@ -1,6 +1,6 @@
 // NIP-46 for user keys, through nostr-tools' BunkerSigner, NDK's NDKNip46Signer, Nostrify's
 // NConnectSigner, and raw events where a library cannot say what we need to check.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import NDK, { NDKEvent, NDKNip46Signer, NDKPrivateKeySigner } from '@nostr-dev-kit/ndk'
 import { NConnectSigner, NRelay1, NSecSigner } from '@nostrify/nostrify'
 import { BunkerSigner, type BunkerPointer } from 'nostr-tools/nip46'
@@ -9,24 +9,16 @@ import * as nip44 from 'nostr-tools/nip44'
 import { SimplePool } from 'nostr-tools/pool'
 import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent, type Event } from 'nostr-tools/pure'
 import { now, rawClient, withTimeout } from '../helpers/clients.ts'
-import { aclResponder, bunkerSignerAdmin, fastPool, startBunkerServer, STEP_MS, userBunkerUri, type AclReply, type AdminClient, type BunkerServer, npubToHex } from '../helpers/bunker.ts'
+import { aclResponder, STEP_MS, userBunkerUri, type AclReply, type AdminClient, type BunkerServer, useBunkerServer, npubToHex } from '../helpers/bunker.ts'
 
 let b: BunkerServer
 let pool: SimplePool
 let admin: AdminClient
 let policyId: string
-
-beforeAll(async () => {
-  b = await startBunkerServer()
-  pool = await fastPool()
-  admin = await bunkerSignerAdmin(b, pool)
+useBunkerServer(async (f) => {
+  ;({ b, pool, admin } = f)
   await admin.call('create_new_policy', [JSON.stringify({ name: 'std', rules: [{ method: 'sign_event', kind: 1 }, { method: 'sign_event', kind: 7, use_count: 2 }, { method: 'nip04_encrypt' }, { method: 'nip04_decrypt' }, { method: 'nip44_encrypt' }, { method: 'nip44_decrypt' }] })])
   policyId = String(JSON.parse(await admin.call('get_policies'))[0].id)
-})
-afterAll(async () => {
-  await admin?.close()
-  pool?.destroy()
-  await b?.server.stop()
 })
 
 let counter = 0

@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nip19 } from 'nostr-tools'
+import { afterAll, beforeAll } from 'vitest'
 import { BunkerSigner, parseBunkerInput, type BunkerPointer } from 'nostr-tools/nip46'
 import { SimplePool } from 'nostr-tools/pool'
 import * as nip04 from 'nostr-tools/nip04'
@@ -91,4 +92,26 @@ export function npubToHex(npub: string): string {
 /** The bunker:// URI a client would build from get_key_tokens' `<npub>#<secret>`. */
 export function userBunkerUri(pubkeyHex: string, relay: string, secret?: string): string {
   return `bunker://${pubkeyHex}?relay=${encodeURIComponent(relay)}${secret ? `&secret=${secret}` : ''}`
+}
+
+export interface BunkerFixture {
+  b: BunkerServer
+  pool: SimplePool
+  admin: AdminClient
+}
+
+/** One server with a bunker and a connected admin for a whole test file; `ready` hands them over. */
+export function useBunkerServer(ready: (f: BunkerFixture) => void | Promise<void>): void {
+  let f: BunkerFixture | undefined
+  beforeAll(async () => {
+    const b = await startBunkerServer()
+    const pool = await fastPool()
+    f = { b, pool, admin: await bunkerSignerAdmin(b, pool) }
+    await ready(f)
+  })
+  afterAll(async () => {
+    await f?.admin.close()
+    f?.pool.destroy()
+    await f?.b.server.stop()
+  })
 }

@@ -4,6 +4,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { Relay } from 'nostr-tools/relay'
+import { afterAll, beforeAll, expect } from 'vitest'
 
 export interface ServerProcess {
   url: string
@@ -64,5 +66,20 @@ export function startServerProcess(opts: StartOptions = {}): Promise<ServerProce
         })
       }
     })
+  })
+}
+
+/** One server and a connected nostr-tools Relay for a whole test file; it must exit cleanly. */
+export function useRelayServer(ready: (server: ServerProcess, relay: Relay) => void): void {
+  let server: ServerProcess | undefined
+  let relay: Relay | undefined
+  beforeAll(async () => {
+    server = await startServerProcess()
+    relay = await Relay.connect(server.url)
+    ready(server, relay)
+  })
+  afterAll(async () => {
+    relay?.close()
+    if (server) expect(await server.stop()).toBe(0)
   })
 }

@@ -1,21 +1,13 @@
 // NIP-01 against the real server, through nostr-tools' Relay and raw frames.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { Relay } from 'nostr-tools/relay'
 import { generateSecretKey, getPublicKey, type Event } from 'nostr-tools/pure'
 import { now, rawClient, signed, withTimeout, type RawClient } from '../helpers/clients.ts'
-import { startServerProcess, type ServerProcess } from '../helpers/server.ts'
+import { useRelayServer, type ServerProcess } from '../helpers/server.ts'
 
 let server: ServerProcess
 let relay: Relay
-
-beforeAll(async () => {
-  server = await startServerProcess()
-  relay = await Relay.connect(server.url)
-})
-afterAll(async () => {
-  relay?.close()
-  expect(await server?.stop()).toBe(0)
-})
+useRelayServer((s, r) => void ((server = s), (relay = r)))
 
 /** Sends a REQ on a raw socket and returns the EVENT frames before EOSE, plus the EOSE count later. */
 async function req(c: RawClient, subId: string, ...filters: object[]): Promise<Event[]> {

@@ -1,21 +1,12 @@
 // NIP-09, NIP-11, NIP-40, NIP-42, NIP-45 and NIP-70 against the real server.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { Relay } from 'nostr-tools/relay'
 import { finalizeEvent, generateSecretKey, getPublicKey, type Event } from 'nostr-tools/pure'
 import { now, rawClient, signed, type RawClient } from '../helpers/clients.ts'
-import { startServerProcess, type ServerProcess } from '../helpers/server.ts'
+import { useRelayServer, type ServerProcess } from '../helpers/server.ts'
 
 let server: ServerProcess
-let relay: Relay
-
-beforeAll(async () => {
-  server = await startServerProcess()
-  relay = await Relay.connect(server.url)
-})
-afterAll(async () => {
-  relay?.close()
-  await server?.stop()
-})
+useRelayServer((s) => void (server = s))
 
 async function ids(c: RawClient, subId: string, filter: object): Promise<string[]> {
   const start = c.frames.length
