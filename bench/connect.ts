@@ -84,6 +84,20 @@ async function signOnce(signer: BunkerSigner, m: Measured): Promise<void> {
   m.signMs.push(now() - t)
 }
 
+/** A fresh client connects to `pubkey` (lost if no ack in time), then signs once. t0: reply seen. */
+async function connectAndSign(url: string, pubkey: string, pool: SimplePool, t0: number, m: Measured): Promise<void> {
+  const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey, relays: [url], secret: null }, { pool })
+  try {
+    await timeout(signer.connect(), LOST_AFTER_MS)
+    m.connectMs.push(now() - t0)
+    await signOnce(signer, m)
+    m.lastPubkey = pubkey
+  } catch {
+    m.lost++
+  }
+  await signer.close()
+}
+
 async function runA(url: string, server: Nsecrelay, adminSk: Uint8Array): Promise<Measured> {
   const pool = fastPool()
   const bp = (await parseBunkerInput(server.bunkerUri))!
@@ -95,17 +109,8 @@ async function runA(url: string, server: Nsecrelay, adminSk: Uint8Array): Promis
     const { npub } = JSON.parse(await timeout(admin.sendRequest('create_new_key', [`k${i}`, 'pw']), 5000))
     const t0 = now()
     const pubkey = nip19.decode(npub).data as unknown as string
-    const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey, relays: [url], secret: null }, { pool })
     m.n++
-    try {
-      await timeout(signer.connect(), LOST_AFTER_MS)
-      m.connectMs.push(now() - t0)
-      await signOnce(signer, m)
-      m.lastPubkey = pubkey
-    } catch {
-      m.lost++
-    }
-    await signer.close()
+    await connectAndSign(url, pubkey, pool, t0, m)
   }
   await admin.close()
   pool.destroy()
@@ -166,16 +171,7 @@ async function runB(url: string, variant: Exclude<Variant, 'A'>): Promise<Measur
       }
       continue
     }
-    const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey, relays: [url], secret: null }, { pool })
-    try {
-      await timeout(signer.connect(), LOST_AFTER_MS)
-      m.connectMs.push(now() - t0)
-      await signOnce(signer, m)
-      m.lastPubkey = pubkey
-    } catch {
-      m.lost++
-    }
-    await signer.close()
+    await connectAndSign(url, pubkey, pool, t0, m)
   }
   sub.close()
   pool.destroy()

@@ -13,7 +13,7 @@ export const round = (n: number, digits = 2): number => (Number.isFinite(n) ? Nu
 export function table(rows: Array<Record<string, unknown>>): string {
   if (rows.length === 0) return '(no rows)'
   const cols = Object.keys(rows[0])
-  const cell = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'number' ? String(round(v)) : String(v))
+  const cell = (v: unknown) => (v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v)) ? '-' : typeof v === 'number' ? String(round(v)) : String(v))
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)))
   const line = (vals: string[]) => `| ${vals.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`
   return [line(cols), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n')

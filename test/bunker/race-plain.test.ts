@@ -13,7 +13,6 @@ let pool: SimplePool
 let admin: AdminClient
 useBunkerServer((f) => void ({ b, pool, admin } = f))
 
-const pubkeyOf = (npub: string) => npubToHex(npub)
 const ITERATIONS = 1000
 
 describe('race-free registration', () => {
@@ -22,7 +21,7 @@ describe('race-free registration', () => {
     for (let i = 0; i < ITERATIONS; i++) {
       const name = `plain-${i}`
       const { npub } = JSON.parse(await admin.call('create_new_key', [name, `pass-${i}`]))
-      const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey: pubkeyOf(npub), relays: [b.server.url], secret: null }, { pool })
+      const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey: npubToHex(npub), relays: [b.server.url], secret: null }, { pool })
       try {
         await withTimeout(signer.connect(), STEP_MS, `connect #${i}`)
       } finally {

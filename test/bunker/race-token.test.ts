@@ -13,7 +13,6 @@ let pool: SimplePool
 let admin: AdminClient
 useBunkerServer((f) => void ({ b, pool, admin } = f))
 
-const pubkeyOf = (npub: string) => npubToHex(npub)
 const ITERATIONS = 1000
 
 describe('race-free registration', () => {
@@ -27,11 +26,11 @@ describe('race-free registration', () => {
       await admin.call('create_new_token', [name, `client-${i}`, policyId])
       const [token] = JSON.parse(await admin.call('get_key_tokens', [name]))
       const secret = token.token.split('#')[1]
-      const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey: pubkeyOf(npub), relays: [b.server.url], secret }, { pool })
+      const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey: npubToHex(npub), relays: [b.server.url], secret }, { pool })
       try {
         await withTimeout(signer.connect(), STEP_MS, `connect #${i}`)
         const ev = await withTimeout(signer.signEvent({ kind: 1, content: `n${i}`, tags: [], created_at: now() }), STEP_MS, `sign_event #${i}`)
-        if (!verifyEvent(ev) || ev.pubkey !== pubkeyOf(npub)) lost++
+        if (!verifyEvent(ev) || ev.pubkey !== npubToHex(npub)) lost++
       } catch (err) {
         lost++
         throw err
