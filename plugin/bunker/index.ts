@@ -79,6 +79,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
       unlocked++
     }
   }
+  if (opts.admins.length === 0) opts.log.warn({}, 'no admins configured (--admin): nobody can create or unlock keys')
   if (opts.autoApprove) opts.log.warn({}, 'bunker.autoApprove is on: every client and request is approved without asking')
   opts.log.info({ keys: state.keys.size, unlocked, admins: opts.admins.length }, 'bunker started')
 
