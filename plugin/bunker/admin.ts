@@ -5,9 +5,8 @@ import type { NostrEvent } from '../../relay/relay.ts'
 import { accessAdminMethods } from './admin-access.ts'
 import { fail, keyAdminMethods, type AdminMethod, type KeyAdminDeps } from './admin-keys.ts'
 import type { Approvals } from './approvals.ts'
-import { nowSeconds, type Channel, type Identity, type Log } from './channel.ts'
+import { windowError, type Channel, type Identity, type Log } from './channel.ts'
 import type { Scheme } from './crypto.ts'
-import type { Reply } from './rpc.ts'
 
 export interface AdminDeps extends KeyAdminDeps {
   channel: Channel
@@ -38,23 +37,15 @@ export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEven
       if (isAdmin) deps.approvals.settle(msg.res)
       return
     }
-    if (msg.type === 'invalid') {
-      if (msg.id) void deps.channel.answer(inbound, 'invalid', fail(`invalid request: ${msg.reason}`))
-      return
-    }
+    if (msg.type === 'invalid') return deps.channel.answerInvalid(inbound)
     const { method, params } = msg.req
-    const respond = (reply: Reply) => deps.channel.answer(inbound, method, reply).catch((err) => deps.log.error({ err }, 'admin reply failed'))
-    if (!isAdmin) return void respond(fail('You are not designated to administrate this bunker'))
-    deps.noteScheme(event.pubkey, inbound.scheme)
-    if (Math.abs(event.created_at - nowSeconds()) > deps.windowSeconds) return void respond(fail('request created_at is outside the accepted time window'))
-    const run = Object.hasOwn(methods, method) ? methods[method] : undefined
-    if (!run) return void respond(fail(`Unknown method ${method}`))
-    Promise.resolve()
-      .then(() => run(params))
-      .catch((err): Reply => {
-        deps.log.error({ err, method }, 'admin request failed')
-        return fail('internal error')
-      })
-      .then(respond)
+    deps.channel.respond(inbound, method, () => {
+      if (!isAdmin) return fail('You are not designated to administrate this bunker')
+      deps.noteScheme(event.pubkey, inbound.scheme)
+      const stale = windowError(event, deps.windowSeconds)
+      if (stale) return stale
+      const run = Object.hasOwn(methods, method) ? methods[method] : undefined
+      return run ? run(params) : fail(`Unknown method ${method}`)
+    })
   }
 }

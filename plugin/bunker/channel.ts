@@ -44,11 +44,23 @@ export interface Channel {
   /** Undefined for a replayed or unreadable event (logged; nothing can be answered). */
   open(identity: Identity, event: NostrEvent): Inbound | undefined
   answer(inbound: Inbound, method: string, reply: Reply): Promise<void>
+  /**
+   * Answers a request with what `run` returns, exactly once: a throw becomes "internal error" and
+   * is logged, as is a reply that could not be sent.
+   */
+  respond(inbound: Inbound, method: string, run: () => Reply | Promise<Reply>): void
+  /** Answers a message that could not be read as a request but named an id; else stays silent. */
+  answerInvalid(inbound: Inbound): void
   send(identity: Identity, to: string, kind: number, scheme: Scheme, json: string): Promise<void>
 }
 
 const short = (hex: string): string => hex.slice(0, 12)
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+
+/** The error for a request whose created_at is too far from now (replay protection), else undefined. */
+export function windowError(event: NostrEvent, windowSeconds: number): Reply | undefined {
+  return Math.abs(event.created_at - nowSeconds()) > windowSeconds ? { error: 'request created_at is outside the accepted time window' } : undefined
+}
 
 export function createChannel(deps: ChannelDeps): Channel {
   // The relay already refuses a resent event; this also covers one arriving again by another route
@@ -60,6 +72,30 @@ export function createChannel(deps: ChannelDeps): Channel {
     const event = signEvent({ kind, created_at: nowSeconds(), tags: [['p', to]], content }, identity.sk, identity.pubkey)
     const out = await deps.relay.publish(event, { type: 'local', plugin: 'bunker' }, { signedHere: true })
     if (!out.ok) deps.log.warn({ reason: out.message, to: short(to) }, 'reply refused by the relay')
+  }
+
+  async function answer(inbound: Inbound, method: string, reply: Reply): Promise<void> {
+    const { msg } = inbound
+    const id = msg.type === 'request' ? msg.req.id : msg.type === 'invalid' ? (msg.id ?? '') : msg.res.id
+    await send(inbound.identity, inbound.event.pubkey, inbound.event.kind, inbound.scheme, responseJson(id, reply))
+    const seconds = (performance.now() - inbound.started) / 1000
+    const outcome = 'error' in reply ? 'error' : 'ok'
+    deps.observe?.(method, outcome, seconds)
+    deps.log.info(
+      { id, kind: inbound.event.kind, method, key: inbound.identity.name, client: short(inbound.event.pubkey), outcome, elapsedMs: Math.round(seconds * 1e6) / 1e3 },
+      'RESPONSE_SENT',
+    )
+  }
+
+  function respond(inbound: Inbound, method: string, run: () => Reply | Promise<Reply>): void {
+    Promise.resolve()
+      .then(run)
+      .catch((err): Reply => {
+        deps.log.error({ err, method }, 'bunker request failed')
+        return { error: 'internal error' }
+      })
+      .then((reply) => answer(inbound, method, reply))
+      .catch((err) => deps.log.error({ err, method }, 'bunker reply failed'))
   }
 
   return {
@@ -80,16 +116,11 @@ export function createChannel(deps: ChannelDeps): Channel {
         deps.log.info({ id: msg.req.id, kind: event.kind, method: msg.req.method, key: identity.name, client: short(event.pubkey) }, 'REQUEST_IN')
       return { event, identity, scheme, msg, started }
     },
-    async answer(inbound, method, reply) {
-      const id = inbound.msg.type === 'request' ? inbound.msg.req.id : inbound.msg.type === 'invalid' ? (inbound.msg.id ?? '') : inbound.msg.res.id
-      await send(inbound.identity, inbound.event.pubkey, inbound.event.kind, inbound.scheme, responseJson(id, reply))
-      const seconds = (performance.now() - inbound.started) / 1000
-      const outcome = 'error' in reply ? 'error' : 'ok'
-      deps.observe?.(method, outcome, seconds)
-      deps.log.info(
-        { id, kind: inbound.event.kind, method, key: inbound.identity.name, client: short(inbound.event.pubkey), outcome, elapsedMs: Math.round(seconds * 1e6) / 1e3 },
-        'RESPONSE_SENT',
-      )
+    answer,
+    respond,
+    answerInvalid(inbound) {
+      const { msg } = inbound
+      if (msg.type === 'invalid' && msg.id) respond(inbound, 'invalid', () => ({ error: `invalid request: ${msg.reason}` }))
     },
     send,
   }

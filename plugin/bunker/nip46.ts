@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { NostrEvent } from '../../relay/relay.ts'
 import { addUser, consume, decide, dropPermissions, grant } from './acl.ts'
 import type { AclAnswer, Approvals } from './approvals.ts'
-import { nowSeconds, type Channel, type Identity, type Inbound, type Log } from './channel.ts'
+import { nowSeconds, windowError, type Channel, type Identity, type Inbound, type Log } from './channel.ts'
 import type { Cipher } from './crypto.ts'
 import type { Reply, RpcRequest } from './rpc.ts'
 import { signEvent } from './sign.ts'
@@ -188,23 +188,9 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
 
   return (identity, event) => {
     const inbound = channel.open(identity, event)
-    if (!inbound) return
-    const { msg } = inbound
-    if (msg.type === 'response') return // a signer receives requests only
-    if (msg.type === 'invalid') {
-      if (msg.id) void channel.answer(inbound, 'invalid', fail(`invalid request: ${msg.reason}`))
-      return
-    }
-    if (Math.abs(event.created_at - nowSeconds()) > deps.windowSeconds) {
-      void channel.answer(inbound, msg.req.method, fail('request created_at is outside the accepted time window'))
-      return
-    }
-    handle(inbound, msg.req)
-      .catch((err): Reply => {
-        log.error({ err, method: msg.req.method }, 'bunker request failed')
-        return fail('internal error')
-      })
-      .then((reply) => channel.answer(inbound, msg.req.method, reply))
-      .catch((err) => log.error({ err }, 'bunker reply failed'))
+    if (!inbound || inbound.msg.type === 'response') return // a signer receives requests only
+    if (inbound.msg.type === 'invalid') return channel.answerInvalid(inbound)
+    const req = inbound.msg.req
+    channel.respond(inbound, req.method, () => windowError(event, deps.windowSeconds) ?? handle(inbound, req))
   }
 }
