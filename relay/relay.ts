@@ -14,6 +14,8 @@ import { openSession, type Session, type Transport } from './session.ts'
 import type { EventStore } from './store/store.ts'
 
 export type { Outcome, Origin, Filter, NostrEvent, Hooks, Transport, Session, Limits, RelayInfo }
+/** The NIP-01 id hash, for plugins that sign: one serialisation for checking and signing. */
+export { eventHash } from './verify.ts'
 
 export interface RelayOptions {
   store: EventStore
