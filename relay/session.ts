@@ -82,9 +82,9 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
   }
 
   function filtersOrReason(subId: string, raws: unknown[]): NormFilter[] | undefined {
-    if (raws.length > limits.maxFilters) return void send(frames.closedFrame(subId, `invalid: too many filters (max ${limits.maxFilters})`))
+    if (raws.length > limits.maxFilters) return void closed(subId, `invalid: too many filters (max ${limits.maxFilters})`)
     const filters = normaliseFilters(raws)
-    if (typeof filters === 'string') return void send(frames.closedFrame(subId, filters))
+    if (typeof filters === 'string') return void closed(subId, filters)
     const rejected = firstRejection(pipeline.hooks.rejectFilter, filters, info)
     if (rejected) return void closed(subId, rejected)
     return filters
@@ -95,7 +95,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     if (!filters) return
     closeSub(subId) // a REQ with a known id replaces that subscription
     if (subs.size >= limits.maxSubscriptions)
-      return send(frames.closedFrame(subId, `rate-limited: too many open subscriptions (max ${limits.maxSubscriptions})`))
+      return closed(subId, `rate-limited: too many open subscriptions (max ${limits.maxSubscriptions})`)
     ctx.counters.reqs++
     ctx.counters.subscriptions++
     subs.set(subId, pipeline.dispatch.add(filters, (_e, json) => send(frames.eventFrame(subId, json))))
@@ -112,13 +112,13 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     const shape = shapeError(raw)
     const id = (raw as { id?: unknown } | null)?.id
     const okId = typeof id === 'string' ? id : ''
-    if (shape) return send(frames.okFrame(okId, false, shape))
+    if (shape) return ok(okId, false, shape)
     const e = raw as NostrEvent
-    if (checkEvent(e) !== 'ok') return send(frames.okFrame(okId, false, 'invalid: AUTH event does not verify'))
+    if (checkEvent(e) !== 'ok') return ok(okId, false, 'invalid: AUTH event does not verify')
     const reason = challengeSent ? authError(e, challenge, ctx.relayUrls(), nowSeconds()) : 'invalid: no AUTH challenge was issued on this connection'
-    if (reason) return send(frames.okFrame(okId, false, reason))
+    if (reason) return ok(okId, false, reason)
     authed.add(e.pubkey)
-    send(frames.okFrame(okId, true, ''))
+    ok(okId, true, '')
   }
 
   function onEvent(raw: unknown): void {
@@ -126,12 +126,12 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     if (kind === AUTH_KIND) return onAuth(raw) // LNbits-style AUTH sent as EVENT; never stored or relayed
     const id = (raw as { id?: unknown } | null)?.id
     const okId = typeof id === 'string' ? id : ''
-    if (!withinRate()) return send(frames.okFrame(okId, false, `rate-limited: more than ${limits.maxEventsPerMinute} events a minute`))
+    if (!withinRate()) return ok(okId, false, `rate-limited: more than ${limits.maxEventsPerMinute} events a minute`)
     ingest(pipeline, raw, { type: 'client', conn: info }).then(
       (out) => ok(okId, out.ok, out.message),
       (err) => {
         pipeline.onError(err, 'ingest')
-        send(frames.okFrame(okId, false, 'error: internal error'))
+        ok(okId, false, 'error: internal error')
       },
     )
   }
@@ -141,8 +141,8 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     const reason = `invalid: message larger than ${limits.maxMessageBytes} bytes`
     const msg = frames.parseClientMessage(text)
     const id = msg.type === 'EVENT' ? (msg.event as { id?: unknown } | null)?.id : undefined
-    if (typeof id === 'string') send(frames.okFrame(id, false, reason))
-    else if ((msg.type === 'REQ' || msg.type === 'COUNT') && msg.subId) send(frames.closedFrame(msg.subId, reason))
+    if (typeof id === 'string') ok(id, false, reason)
+    else if ((msg.type === 'REQ' || msg.type === 'COUNT') && msg.subId) closed(msg.subId, reason)
     else send(frames.noticeFrame(reason))
   }
 
@@ -165,7 +165,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
         case 'AUTH':
           return onAuth(msg.event)
         case 'error':
-          if (msg.subId && (msg.verb === 'REQ' || msg.verb === 'COUNT')) return send(frames.closedFrame(msg.subId, msg.reason))
+          if (msg.subId && (msg.verb === 'REQ' || msg.verb === 'COUNT')) return closed(msg.subId, msg.reason)
           return send(frames.noticeFrame(msg.reason))
       }
     },
