@@ -52,7 +52,7 @@ export const configSchema = z
         aclTimeoutSeconds: z.number().positive().default(10),
         /** Requests whose created_at is further than this from now are refused (seconds). */
         requestWindowSeconds: z.number().int().positive().default(300),
-        /** Relays returned by switch_relays; empty answers with this relay only. */
+        /** Relays returned by switch_relays; empty answers "null" (clients stay where they are). */
         relays: z.array(z.string()).default([]),
         /** scrypt cost (2^N) of NIP-49 key encryption; 16 is NIP-49's default, ~250 ms a key here. */
         scryptLogN: z.number().int().min(4).max(22).default(16),
@@ -60,7 +60,7 @@ export const configSchema = z
         autoApprove: z.boolean().default(false),
       })
       .strict()
-      .default({ aclTimeoutSeconds: 10, requestWindowSeconds: 300, relays: [], scryptLogN: 16, autoApprove: false }),
+      .prefault({}), // an absent `bunker` is parsed as {}, so the field defaults above apply
   })
   .strict()
 
