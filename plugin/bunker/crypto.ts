@@ -1,13 +1,13 @@
 // NIP-44 v2 and NIP-04 with conversation keys cached per (our key, peer). The ECDH behind a new peer
-// runs on libsecp256k1 (tiny-secp256k1): ~0.55 ms here against ~5 ms in pure JS, and every connect
-// is a new peer. The symmetric part costs ~0.05 ms. The scheme of a payload is read off its shape,
+// runs on libsecp256k1 (native ~75 µs here, wasm ~420 µs, pure JS ~5 ms), and every connect is a
+// new peer. The symmetric part costs ~0.05 ms. The scheme of a payload is read off its shape,
 // so every reply can use the scheme its request used.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { extract } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { LRUCache } from 'lru-cache'
 import * as nip44 from 'nostr-tools/nip44'
-import { pointMultiply } from 'tiny-secp256k1'
+import { secp256k1 } from '../../native/secp256k1/index.ts'
 
 export type Scheme = 'nip44' | 'nip04'
 
@@ -21,15 +21,8 @@ export interface Cipher {
 
 const NIP44_SALT = new TextEncoder().encode('nip44-v2')
 
-/** x coordinate of sk * P, P the even-y point of the x-only pubkey: NIP-04's key, NIP-44's input. */
-function sharedX(sk: Uint8Array, peer: string): Uint8Array {
-  const point = pointMultiply(Buffer.from('02' + peer, 'hex'), sk, true)
-  if (!point) throw new Error('invalid peer public key')
-  return point.subarray(1, 33)
-}
-
 const conversationKey = (scheme: Scheme, sk: Uint8Array, peer: string): Uint8Array =>
-  scheme === 'nip44' ? extract(sha256, sharedX(sk, peer), NIP44_SALT) : sharedX(sk, peer)
+  scheme === 'nip44' ? extract(sha256, secp256k1.sharedX(sk, peer), NIP44_SALT) : secp256k1.sharedX(sk, peer)
 
 function nip04Encrypt(key: Uint8Array, text: string): string {
   const iv = randomBytes(16)
