@@ -68,7 +68,7 @@ for (const [method, params] of [['ping', []], ['sign_event', [template]]] as Arr
 }
 console.log(`## primitives\n${table(primitives)}\n\n## request in -> reply dispatched (incl. verifying the request)\n${table(rows)}`)
 console.log(`\nwritten ${writeResults('bunker', { primitives, requests: rows })}`)
-bunker.close()
+await bunker.close()
 relay.close()
 await env.close()
 process.exit(0)

@@ -26,7 +26,11 @@ type Placement = [set: Set<Entry>, entry: Entry, bucket: Bucket | undefined, key
 export interface DispatchTable {
   add(filters: NormFilter[], sink: Sink): Subscription
   remove(sub: Subscription): void
-  dispatch(event: NostrEvent, json: string): number
+  /**
+   * Delivers the event to every matching subscription once. A sink may dispatch in turn (the bunker
+   * answers from inside its sink): that event is delivered as soon as this one is done, in order.
+   */
+  dispatch(event: NostrEvent, json: string): void
   readonly size: number
 }
 
@@ -43,6 +47,10 @@ export function createDispatchTable(onSinkError: (err: unknown) => void = () => 
   const all = new Set<Entry>()
   const placed = new Map<Subscription, Placement[]>()
   let seq = 0
+  // Events dispatched from inside a sink wait here: delivering them at once would reuse lastSeq
+  // mid-delivery and could hand the outer event to a subscription twice.
+  const nested: Array<[NostrEvent, string]> = []
+  let delivering = false
   let count = 0
 
   function file(bucket: Bucket, key: string | number, entry: Entry, out: Placement[]) {
@@ -66,20 +74,29 @@ export function createDispatchTable(onSinkError: (err: unknown) => void = () => 
     }
   }
 
-  function offer(set: Set<Entry> | undefined, event: NostrEvent, json: string, stamp: number): number {
-    if (!set) return 0
-    let n = 0
+  function offer(set: Set<Entry> | undefined, event: NostrEvent, json: string, stamp: number): void {
+    if (!set) return
     for (const { sub, filter } of set) {
       if (sub.lastSeq === stamp || !matchFilter(filter, event)) continue
       sub.lastSeq = stamp
-      n++
       try {
         sub.sink(event, json)
       } catch (err) {
         onSinkError(err) // one faulty sink must not starve the others
       }
     }
-    return n
+  }
+
+  function deliver(event: NostrEvent, json: string): void {
+    const stamp = ++seq
+    offer(all, event, json, stamp)
+    offer(byId.get(event.id), event, json, stamp)
+    offer(byAuthor.get(event.pubkey), event, json, stamp)
+    offer(byKind.get(event.kind), event, json, stamp)
+    if (byTag.size > 0)
+      for (const tag of event.tags) {
+        if (tag.length > 1 && tag[0].length === 1) offer(byTag.get(tag[0] + tag[1]), event, json, stamp)
+      }
   }
 
   return {
@@ -101,18 +118,16 @@ export function createDispatchTable(onSinkError: (err: unknown) => void = () => 
         if (bucket && set.size === 0) bucket.delete(key)
       }
     },
-    /** Delivers the event to every matching subscription once; returns how many received it. */
     dispatch(event, json) {
-      const stamp = ++seq
-      let n = offer(all, event, json, stamp)
-      n += offer(byId.get(event.id), event, json, stamp)
-      n += offer(byAuthor.get(event.pubkey), event, json, stamp)
-      n += offer(byKind.get(event.kind), event, json, stamp)
-      if (byTag.size > 0)
-        for (const tag of event.tags) {
-          if (tag.length > 1 && tag[0].length === 1) n += offer(byTag.get(tag[0] + tag[1]), event, json, stamp)
-        }
-      return n
+      if (delivering) return void nested.push([event, json])
+      delivering = true
+      try {
+        deliver(event, json)
+        for (let i = 0; i < nested.length; i++) deliver(nested[i][0], nested[i][1])
+      } finally {
+        nested.length = 0
+        delivering = false
+      }
     },
     get size() {
       return count

@@ -58,7 +58,15 @@ export function parseClientMessage(text: string): ClientMessage | FrameError {
 
 const str = JSON.stringify
 
-export const eventFrame = (subId: string, json: string): string => `["EVENT",${str(subId)},${json}]`
+// A fan-out sends one event to many subscriptions, often under the same id ("sub", "notes"...):
+// the last frame built is reused, so those sockets share one flat string instead of one each.
+let last = { subId: '', json: '', frame: '' }
+
+export function eventFrame(subId: string, json: string): string {
+  if (json === last.json && subId === last.subId) return last.frame
+  last = { subId, json, frame: `["EVENT",${str(subId)},${json}]` }
+  return last.frame
+}
 export const okFrame = (id: string, ok: boolean, message: string): string => str(['OK', id, ok, message])
 export const eoseFrame = (subId: string): string => str(['EOSE', subId])
 export const closedFrame = (subId: string, reason: string): string => str(['CLOSED', subId, reason])

@@ -74,7 +74,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     env,
     async close() {
       server.close()
-      bunker.close()
+      await bunker.close()
       relay.close()
       await env.close()
     },

@@ -50,13 +50,36 @@ export const wasmSecp256k1: Secp256k1 = {
   },
 }
 
-type Addon = Omit<Secp256k1, 'backend'>
+interface Addon extends Omit<Secp256k1, 'backend' | 'sign'> {
+  keypair(seckey: Uint8Array): Buffer
+  signWith(hash: Uint8Array, keypair: Buffer): string
+}
+
+function nativeBackend(addon: Addon): Secp256k1 {
+  // A keypair costs a point multiplication, half of a sign, and the bunker signs with few keys, so
+  // each key object keeps its keypair. The bytes are compared too: a key buffer overwritten in place
+  // never signs with what it held before.
+  const pairs = new WeakMap<Uint8Array, { seckey: Buffer; pair: Buffer }>()
+  return {
+    backend: 'native',
+    verify: addon.verify,
+    sign(hash, seckey) {
+      let cached = pairs.get(seckey)
+      if (!cached || !cached.seckey.equals(seckey)) {
+        cached = { seckey: Buffer.from(seckey), pair: addon.keypair(seckey) }
+        pairs.set(seckey, cached)
+      }
+      return addon.signWith(hash, cached.pair)
+    },
+    publicKey: addon.publicKey,
+    sharedX: addon.sharedX,
+  }
+}
 
 /** The built addon, or undefined when it has not been built or cannot load here. */
 export function loadNative(): Secp256k1 | undefined {
   try {
-    const addon = createRequire(import.meta.url)('./build/Release/secp256k1.node') as Addon
-    return { backend: 'native', verify: addon.verify, sign: addon.sign, publicKey: addon.publicKey, sharedX: addon.sharedX }
+    return nativeBackend(createRequire(import.meta.url)('./build/Release/secp256k1.node') as Addon)
   } catch {
     return undefined
   }

@@ -77,8 +77,10 @@ export function createChannel(deps: ChannelDeps): Channel {
   async function answer(inbound: Inbound, method: string, reply: Reply): Promise<void> {
     const { msg } = inbound
     const id = msg.type === 'request' ? msg.req.id : msg.type === 'invalid' ? (msg.id ?? '') : msg.res.id
-    await send(inbound.identity, inbound.event.pubkey, inbound.event.kind, inbound.scheme, responseJson(id, reply))
+    const sent = send(inbound.identity, inbound.event.pubkey, inbound.event.kind, inbound.scheme, responseJson(id, reply))
+    // A signed ephemeral reply is dispatched inside publish(), before its promise settles.
     const seconds = (performance.now() - inbound.started) / 1000
+    await sent
     const outcome = 'error' in reply ? 'error' : 'ok'
     deps.observe?.(method, outcome, seconds)
     deps.log.info(
@@ -87,15 +89,22 @@ export function createChannel(deps: ChannelDeps): Channel {
     )
   }
 
+  const internalError = (err: unknown, method: string): Reply => {
+    deps.log.error({ err, method }, 'bunker request failed')
+    return { error: 'internal error' }
+  }
+
+  // Synchronous all the way to the reply when `run` is: a known client's request is answered in the
+  // turn it arrived, not after whatever else the event loop has queued.
   function respond(inbound: Inbound, method: string, run: () => Reply | Promise<Reply>): void {
-    Promise.resolve()
-      .then(run)
-      .catch((err): Reply => {
-        deps.log.error({ err, method }, 'bunker request failed')
-        return { error: 'internal error' }
-      })
-      .then((reply) => answer(inbound, method, reply))
-      .catch((err) => deps.log.error({ err, method }, 'bunker reply failed'))
+    let reply: Reply | Promise<Reply>
+    try {
+      reply = run()
+    } catch (err) {
+      reply = internalError(err, method)
+    }
+    const replied = reply instanceof Promise ? reply.catch((err) => internalError(err, method)).then((r) => answer(inbound, method, r)) : answer(inbound, method, reply)
+    replied.catch((err) => deps.log.error({ err, method }, 'bunker reply failed'))
   }
 
   return {

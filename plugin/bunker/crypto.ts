@@ -3,11 +3,9 @@
 // new peer. The symmetric part costs ~0.05 ms. The scheme of a payload is read off its shape,
 // so every reply can use the scheme its request used.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { extract } from '@noble/hashes/hkdf.js'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { LRUCache } from 'lru-cache'
-import * as nip44 from 'nostr-tools/nip44'
 import { secp256k1 } from '../../native/secp256k1/index.ts'
+import * as nip44 from './nip44.ts'
 
 export type Scheme = 'nip44' | 'nip04'
 
@@ -19,10 +17,8 @@ export interface Cipher {
   decrypt(scheme: Scheme, sk: Uint8Array, ourPubkey: string, peer: string, payload: string): string
 }
 
-const NIP44_SALT = new TextEncoder().encode('nip44-v2')
-
 const conversationKey = (scheme: Scheme, sk: Uint8Array, peer: string): Uint8Array =>
-  scheme === 'nip44' ? extract(sha256, secp256k1.sharedX(sk, peer), NIP44_SALT) : secp256k1.sharedX(sk, peer)
+  scheme === 'nip44' ? nip44.conversationKey(secp256k1.sharedX(sk, peer)) : secp256k1.sharedX(sk, peer)
 
 function nip04Encrypt(key: Uint8Array, text: string): string {
   const iv = randomBytes(16)

@@ -39,7 +39,7 @@ export interface Bunker {
   readonly state: BunkerState
   /** bunker://<admin hex>?relay=<url>&relay=... */
   connectionString(relayUrls: string[]): string
-  close(): void
+  close(): Promise<void>
 }
 
 export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
@@ -88,9 +88,10 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
     keyring,
     state,
     connectionString: (urls) => `bunker://${admin.pubkey}?${urls.map((u) => `relay=${encodeURIComponent(u)}`).join('&')}`,
-    close() {
+    async close() {
       adminSub.close()
       for (const k of state.keys.keys()) keyring.unregister(k)
+      await state.commit() // writes staged for a coalesced commit
     },
   }
 }

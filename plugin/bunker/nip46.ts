@@ -35,6 +35,7 @@ type Template = z.infer<typeof templateSchema>
 const fail = (error: string): Reply => ({ error })
 /** lastUsedAt is written at most this often per user: not one LMDB write per request. */
 const TOUCH_EVERY_MS = 60_000
+const COALESCE_MS = 1000
 const ACK: Reply = { result: 'ack' }
 
 function parseTemplate(text: string | undefined): Template | string {
@@ -49,12 +50,26 @@ function parseTemplate(text: string | undefined): Template | string {
 export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrEvent) => void {
   const { state, channel, log } = deps
   const commit = () => state.commit().catch((err) => log.error({ err }, 'bunker state commit failed'))
+  let soon: NodeJS.Timeout | undefined
+  /**
+   * Commits what is staged within a second, coalescing: for writes a crash may lose at no cost (use
+   * counts of unlimited permissions, last-used times), so a busy client is not one fsync a request.
+   * The bunker commits whatever is still staged when it closes.
+   */
+  function commitSoon(): void {
+    if (soon) return
+    soon = setTimeout(() => {
+      soon = undefined
+      void commit()
+    }, COALESCE_MS)
+    soon.unref()
+  }
 
   function touch(user: KeyUser | undefined): void {
     const now = Date.now()
     if (!user || (user.lastUsedAt !== null && now - user.lastUsedAt < TOUCH_EVERY_MS)) return
     state.put('user', { ...user, lastUsedAt: now })
-    void commit()
+    commitSoon()
   }
 
   function tokenProblem(token: Token | undefined, keyName: string, now: number): string | undefined {
@@ -159,7 +174,18 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
     }
   }
 
-  async function handle(inbound: Inbound, req: RpcRequest): Promise<Reply> {
+  /** Asks the admins about a request no permission covers, then performs it if they allow. */
+  async function askThenPerform(identity: Identity, user: KeyUser | undefined, client: string, req: RpcRequest, template: Template | undefined): Promise<Reply> {
+    const answer = await deps.approvals.ask({ keyName: identity.name, remotePubkey: client, method: req.method, param: req.params[0], description: user?.description })
+    const allowed = applyAnswer(answer, user, identity.name, client, req.method, template?.kind)
+    void commit()
+    if (!allowed) return fail(answer.answer === 'timeout' ? 'not authorized: no admin approved this request' : `${req.method} not authorized`)
+    touch(state.userFor(identity.name, client))
+    return perform(identity, client, req, template)
+  }
+
+  /** Synchronous unless a connect or an admin's approval has to be waited for. */
+  function handle(inbound: Inbound, req: RpcRequest): Reply | Promise<Reply> {
     if (!METHODS.has(req.method)) return fail(`Unknown method ${req.method}`)
     if (req.method === 'connect') return connect(inbound, req)
     const { identity } = inbound
@@ -173,16 +199,13 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
     const user = state.userFor(identity.name, client)
     const d = decide(state, user, req.method, template?.kind, Date.now())
     if (d.decision === 'deny') return fail(d.reason)
-    if (d.decision === 'ask') {
-      const answer = await deps.approvals.ask({ keyName: identity.name, remotePubkey: client, method: req.method, param: req.params[0], description: user?.description })
-      const allowed = applyAnswer(answer, user, identity.name, client, req.method, template?.kind)
-      void commit()
-      if (!allowed) return fail(answer.answer === 'timeout' ? 'not authorized: no admin approved this request' : `${req.method} not authorized`)
-    } else if (d.perm) {
+    if (d.decision === 'ask') return askThenPerform(identity, user, client, req, template)
+    if (d.perm) {
       consume(state, d.perm)
-      void commit()
+      if (d.perm.maxUsage === null) commitSoon()
+      else void commit() // a limited permission's count is what enforces the limit
     }
-    touch(state.userFor(identity.name, client))
+    touch(user)
     return perform(identity, client, req, template)
   }
 

@@ -26,7 +26,7 @@ describe('dispatch table', () => {
     mk('all', {})
     mk('many', { kinds: [7] }, { '#t': ['x'] }, { authors: [e.pubkey] })
     const miss = mk('miss', { kinds: [8] }, { '#p': ['0'.repeat(64)] })
-    expect(table.dispatch(e, JSON.stringify(e))).toBe(6)
+    table.dispatch(e, JSON.stringify(e))
     expect(got.sort()).toEqual(['all', 'author', 'id', 'kind', 'many', 'tag'])
     table.remove(miss)
     expect(table.size).toBe(6)
@@ -39,6 +39,21 @@ describe('dispatch table', () => {
     table.remove(sub)
     table.dispatch(signed(), '{}')
     expect(n).toBe(0)
+  })
+
+  test('a sink that dispatches: the outer event still reaches each subscription once, then the inner', () => {
+    const table = createDispatchTable()
+    const outer = signed({ kind: 1, tags: [['t', 'x']] })
+    const inner = signed({ kind: 2 })
+    const got: string[] = []
+    // the replier comes first, and the watcher is filed under two buckets the outer event hits
+    table.add(filters({ kinds: [1] }), (e) => {
+      got.push(`replier:${e.kind}`)
+      table.dispatch(inner, '{}')
+    })
+    table.add(filters({ kinds: [1, 2] }, { '#t': ['x'] }), (e) => got.push(`watcher:${e.kind}`))
+    table.dispatch(outer, '{}')
+    expect(got).toEqual(['replier:1', 'watcher:1', 'watcher:2'])
   })
 
   test('a throwing sink does not stop delivery to the others', () => {

@@ -51,6 +51,14 @@ describe.each(backends.map((b) => [b.backend, b] as const))('%s backend', (_name
     expect(() => b.sharedX(randomBytes(32), 'nothex')).toThrow()
   })
 
+  test('a key overwritten in place signs as the new key', () => {
+    const hash = randomBytes(32)
+    const sk = randomBytes(32)
+    b.sign(hash, sk)
+    randomBytes(32).copy(sk)
+    expect(b.verify(hash, b.publicKey(sk), b.sign(hash, sk))).toBe(true)
+  })
+
   test('sharedX is symmetric and agrees across backends', () => {
     const a = randomBytes(32)
     const c = randomBytes(32)
