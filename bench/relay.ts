@@ -19,7 +19,7 @@ const quick = values.quick === true
 const only = new Set((values.only ?? 'ingest,query,fanout,idle').split(','))
 const sizes = (values.sizes ?? (quick ? '20000' : '100000,1000000')).split(',').map(Number)
 
-type Target = 'nsecrelay' | 'reference'
+type Target = 'nsecrelay' | 'reference' | 'bare uWS floor'
 interface Running {
   url: string
   pid: number
@@ -27,6 +27,11 @@ interface Running {
 }
 
 async function start(target: Target, seed = 0): Promise<Running> {
+  if (target === 'bare uWS floor') {
+    const proc = runTs('bench/lib/uws-floor.ts')
+    const [, url] = await proc.waitFor(/^listening (\S+)$/)
+    return { url, pid: proc.proc.pid!, proc }
+  }
   if (target === 'reference') {
     const proc = runTs('bench/lib/reference-relay.ts', [String(seed)])
     const [, url] = await proc.waitFor(/^listening (\S+)$/, 600_000)
@@ -160,7 +165,7 @@ async function fanout() {
   const pk = publicKeyOf(sk)
   const subscribers = quick ? 200 : 1000
   const events = quick ? 10 : 40
-  for (const target of ['nsecrelay', 'reference'] as Target[]) {
+  for (const target of ['nsecrelay', 'reference', 'bare uWS floor'] as Target[]) {
     const r = await start(target)
     // two receiver processes: one thread parsing a thousand frames would measure itself, not the relay
     const groups = [Math.ceil(subscribers / 2), Math.floor(subscribers / 2)].map((n) => {
@@ -227,11 +232,36 @@ const results: Record<string, unknown> = { quick, window: Number(window) }
 /** Only a full default run is `relay.json`, the figures the README quotes; others get their own name. */
 const resultName = values.only || values.window || values.sizes || quick ? 'relay-partial' : 'relay'
 const sections: Array<[string, () => Promise<Array<Record<string, unknown>>>]> = [['ingest', ingest], ['query', query], ['fanout', fanout], ['idle', idle]]
+/** What pairs a nsecrelay row with its reference row, and which figures are compared. */
+const comparisons: Record<string, { key: string[]; metrics: string[] }> = {
+  ingest: { key: ['connections'], metrics: ['events/s', 'server cpu ms/event'] },
+  query: { key: ['store', 'query'], metrics: ['p50 ms', 'p99 ms'] },
+  fanout: { key: ['subscribers'], metrics: ['all reached p50 ms', 'all reached p99 ms', 'each p50 ms'] },
+  idle: { key: [], metrics: ['RSS with connections MB', 'KB per connection'] },
+}
+
+/** nsecrelay's figure divided by the reference's, for every row the reference also has. */
+function ratios(section: string, rows: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  const { key, metrics } = comparisons[section]
+  const keyOf = (r: Record<string, unknown>) => key.map((k) => r[k]).join('/')
+  const reference = new Map(rows.filter((r) => r.target === 'reference').map((r) => [keyOf(r), r]))
+  return rows
+    .filter((r) => r.target === 'nsecrelay' && reference.has(keyOf(r)))
+    .map((r) => {
+      const ref = reference.get(keyOf(r))!
+      const out: Record<string, unknown> = Object.fromEntries(key.map((k) => [k, r[k]]))
+      for (const m of metrics) out[`${m} nsecrelay/reference`] = round(Number(r[m]) / Number(ref[m]), 3)
+      return out
+    })
+}
+
 for (const [name, run] of sections) {
   if (!only.has(name)) continue
   const rows = await run()
+  const ratioRows = ratios(name, rows)
   results[name] = rows
-  console.log(`\n## ${name}\n${table(rows)}`)
+  results[`${name} ratios`] = ratioRows
+  console.log(`\n## ${name}\n${table(rows)}\n\n${table(ratioRows)}`)
 }
 console.log(`\nwritten ${writeResults(resultName, results)}`)
 process.exit(0)
