@@ -57,6 +57,8 @@ export interface Relay {
   info(): Record<string, unknown>
   /** Adds NIP numbers to the NIP-11 document (plugins declare what they add). */
   addNips(...nips: number[]): void
+  /** Resolves once the relay can take load at full speed (its signature-check workers loaded). */
+  readonly ready: Promise<void>
   /** Stops timers and closes every live session. */
   close(): void
 }
@@ -110,6 +112,7 @@ export function createRelay(opts: RelayOptions): Relay {
     publish: (event, origin = { type: 'local' }, o = {}) => ingest(pipeline, event, origin, o.signedHere === true),
     hooks,
     limits,
+    ready: pipeline.verifier.ready,
     stats: {
       get connections() {
         return sessions.size

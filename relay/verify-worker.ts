@@ -8,3 +8,4 @@ parentPort!.on('message', (batch: WireEvent[]) => {
     batch.map(([id, pubkey, created_at, kind, tags, content, sig]) => checkEvent({ id, pubkey, created_at, kind, tags, content, sig })),
   )
 })
+parentPort!.postMessage('ready')

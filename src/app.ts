@@ -52,6 +52,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       metrics.bunkerRequests.inc({ method, outcome })
     },
   })
+  await relay.ready
   const server = await startServer({
     host: config.host,
     port: config.port,

@@ -1,4 +1,6 @@
 // Restarts and SIGKILL: an event acknowledged with OK true is on disk.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { generateSecretKey, getPublicKey, type Event } from 'nostr-tools/pure'
 import { rawClient, signed } from '../helpers/clients.ts'
@@ -28,12 +30,15 @@ describe('durability', () => {
     await second.stop()
   })
 
-  test('every event OK’d before SIGKILL is there after restart (3 rounds)', async () => {
+  test('every event OK’d before SIGKILL is there after restart (3 rounds, checks on worker threads)', async () => {
     const data = tempDir()
+    // Bursts of 300 EVENTs make batches big enough for the signature-check workers.
+    const config = join(tempDir(), 'config.json')
+    writeFileSync(config, JSON.stringify({ verifyWorkers: 2 }))
     const sk = generateSecretKey()
     const acked = new Set<string>()
     for (let round = 0; round < 3; round++) {
-      const server = await startServerProcess({ data })
+      const server = await startServerProcess({ data, args: ['--config', config] })
       const c = await rawClient(server.url)
       const events = Array.from({ length: 300 }, () => signed({}, sk))
       const enough = new Promise<void>((resolve) => {

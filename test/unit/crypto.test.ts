@@ -73,4 +73,17 @@ describe('verifier pool', () => {
     expect(results).toEqual(events.map((_, i) => (i % 3 === 0 ? 'ok' : i % 3 === 1 ? 'bad-id' : 'bad-sig')))
     await verifier.close()
   })
+
+  test('batches held by a worker that exits are checked on the main thread', async () => {
+    const { createVerifier } = await import('../../relay/verify-pool.ts')
+    const verifier = createVerifier(1)
+    await verifier.ready
+    const events = Array.from({ length: 50 }, (_, i) => signEvent({ kind: 1, created_at: i, tags: [], content: `x${i}` }, sk, pk))
+    verifier.check(events[0]) // inline: the rest of this turn becomes one batch for the worker
+    const pending = events.slice(1).map((e) => verifier.check(e))
+    await new Promise((r) => setImmediate(r)) // the batch is posted
+    const closing = verifier.close() // the worker exits holding it
+    expect(await Promise.all(pending)).toEqual(events.slice(1).map(() => 'ok'))
+    await closing
+  })
 })
