@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
 import { publicKeyOf, signEvent } from '../plugin/bunker/sign.ts'
 import { dataset } from './lib/dataset.ts'
+import { openRaw } from './lib/raw-ws.ts'
 import { cpuSeconds, rssBytes, runTs, startNsecrelay, type Proc } from './lib/procs.ts'
 import { percentile, round, table, writeResults } from './lib/report.ts'
 
@@ -101,24 +102,39 @@ function client(url: string): Promise<WebSocket> {
   })
 }
 
-/** Sends one REQ and resolves with [ms to EOSE, events received]. */
-function reqTime(ws: WebSocket, filter: object): Promise<[number, number]> {
-  return new Promise((resolve) => {
-    const id = Math.random().toString(36).slice(2)
-    let n = 0
-    const t0 = performance.now()
-    const onMsg = (data: WebSocket.RawData) => {
-      const text = data.toString()
-      if (text.startsWith(`["EVENT","${id}"`)) n++
-      else if (text.startsWith(`["EOSE","${id}"`)) {
-        ws.off('message', onMsg)
-        ws.send(JSON.stringify(['CLOSE', id]))
-        resolve([performance.now() - t0, n])
-      }
-    }
-    ws.on('message', onMsg)
-    ws.send(JSON.stringify(['REQ', id, filter]))
-  })
+interface QueryClient {
+  /** Sends one REQ and resolves with [ms to EOSE, events received]. */
+  req(filter: object): Promise<[number, number]>
+  close(): void
+}
+
+/** One REQ at a time over raw-ws.ts, so the time to EOSE is the relay's, not a client library's. */
+async function queryClient(url: string): Promise<QueryClient> {
+  let onFrame: (payload: Buffer) => void = () => {}
+  const ws = await openRaw(url, (payload) => onFrame(payload))
+  let serial = 0
+  return {
+    req: (filter) =>
+      new Promise((resolve) => {
+        const id = `q${serial++}`
+        const event = Buffer.from(`["EVENT","${id}",`)
+        const eose = Buffer.from(`["EOSE","${id}"]`)
+        const starts = (p: Buffer, prefix: Buffer) => p.length >= prefix.length && p.subarray(0, prefix.length).equals(prefix)
+        let n = 0
+        const t0 = performance.now()
+        onFrame = (p) => {
+          if (starts(p, event)) n++
+          else if (starts(p, eose)) {
+            const ms = performance.now() - t0
+            onFrame = () => {}
+            ws.send(JSON.stringify(['CLOSE', id]))
+            resolve([ms, n])
+          }
+        }
+        ws.send(JSON.stringify(['REQ', id, filter]))
+      }),
+    close: () => ws.close(),
+  }
 }
 
 async function query() {
@@ -138,20 +154,20 @@ async function query() {
       const loadStart = performance.now()
       const r = await start(target, size)
       const loadMs = performance.now() - loadStart
-      const ws = await client(r.url)
+      const q = await queryClient(r.url)
       for (const [name, make] of kinds) {
-        for (let i = 0; i < 20; i++) await reqTime(ws, make()) // warm-up
+        for (let i = 0; i < 20; i++) await q.req(make()) // warm-up
         const times: number[] = []
         let returned = 0
         const deadline = Date.now() + 20_000
         for (let i = 0; i < (quick ? 100 : 300) && Date.now() < deadline; i++) {
-          const [ms, n] = await reqTime(ws, make())
+          const [ms, n] = await q.req(make())
           times.push(ms)
           returned += n
         }
         rows.push({ target, store: size, query: name, runs: times.length, 'avg events': round(returned / times.length, 1), 'p50 ms': round(percentile(times, 50), 3), 'p99 ms': round(percentile(times, 99), 3), 'load s': round(loadMs / 1000, 1) })
       }
-      ws.close()
+      q.close()
       await r.proc.stop()
     }
   }
