@@ -17,8 +17,8 @@ import { percentile, round, table, writeResults } from './lib/report.ts'
 const { values } = parseArgs({ options: { requests: { type: 'string' } } })
 const N = Number(values.requests ?? 2000)
 
-function micro(name: string, f: () => void, n = 2000): Record<string, unknown> {
-  for (let i = 0; i < 200; i++) f()
+function micro(name: string, f: () => void, n = 10_000): Record<string, unknown> {
+  for (let i = 0; i < 1000; i++) f()
   const t = performance.now()
   for (let i = 0; i < n; i++) f()
   return { operation: name, 'µs each': round(((performance.now() - t) / n) * 1000, 1) }
