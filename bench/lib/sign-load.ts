@@ -1,7 +1,8 @@
 // Load generator for sign_event: C NIP-46 clients, each on its own WebSocket, each connecting to the
-// signer and then sending sign_event requests back to back. Crypto on the fast path (libsecp256k1
-// wasm, cached conversation keys) so that the clients are not the bottleneck. Prints `ready` once
-// every client has its ack, waits for `go` on stdin, runs for D ms, prints `done <ok> <errors>`.
+// signer and then sending sign_event requests back to back. Crypto on the relay's own fast path
+// (libsecp256k1, native when built, and cached conversation keys) so that the clients are not the
+// bottleneck. Prints `ready` once every client has its ack, waits for `go` on stdin, runs for D ms,
+// prints `done <ok> <errors>`.
 // Usage: sign-load.ts <url> <signerPubkey> <clients> <nip44|nip04> <durationMs>
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'

@@ -78,7 +78,8 @@ export function createChannel(deps: ChannelDeps): Channel {
     const { msg } = inbound
     const id = msg.type === 'request' ? msg.req.id : msg.type === 'invalid' ? (msg.id ?? '') : msg.res.id
     const sent = send(inbound.identity, inbound.event.pubkey, inbound.event.kind, inbound.scheme, responseJson(id, reply))
-    // A signed ephemeral reply is dispatched inside publish(), before its promise settles.
+    // A signed ephemeral reply is dispatched inside publish() (right after the request itself, when
+    // the request is still being dispatched), before its promise settles.
     const seconds = (performance.now() - inbound.started) / 1000
     await sent
     const outcome = 'error' in reply ? 'error' : 'ok'
