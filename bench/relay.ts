@@ -94,14 +94,6 @@ async function ingest() {
 }
 
 // ---------------------------------------------------------------- query
-function client(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
-    ws.once('open', () => resolve(ws))
-    ws.once('error', reject)
-  })
-}
-
 interface QueryClient {
   /** Sends one REQ and resolves with [ms to EOSE, events received]. */
   req(filter: object): Promise<[number, number]>
@@ -175,6 +167,15 @@ async function query() {
 }
 
 // ---------------------------------------------------------------- fan-out
+/** The fan-out publisher's connection. */
+function client(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false })
+    ws.once('open', () => resolve(ws))
+    ws.once('error', reject)
+  })
+}
+
 async function fanout() {
   const rows = []
   const sk = Buffer.alloc(32, 7)
