@@ -99,22 +99,6 @@ static napi_value verify(napi_env env, napi_callback_info info) {
   return boolean(env, secp256k1_schnorrsig_verify(ctx, sig, hash, 32, &key));
 }
 
-// sign(hash: Uint8Array(32), seckey: Uint8Array(32)): sigHex, with fresh auxiliary randomness.
-static napi_value sign(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  const unsigned char *hash, *seckey;
-  unsigned char aux[32], sig[64];
-  secp256k1_keypair pair;
-  int ok;
-  if (!get_args(env, info, argv, 2) || !read_bytes(env, argv[0], &hash, 32) || !read_bytes(env, argv[1], &seckey, 32))
-    return fail(env, "sign(hash32, seckey32)");
-  if (getrandom(aux, sizeof aux, 0) != sizeof aux) return fail(env, "no randomness");
-  ok = secp256k1_keypair_create(ctx, &pair, seckey) && secp256k1_schnorrsig_sign32(ctx, sig, hash, &pair, aux);
-  memset(&pair, 0, sizeof pair);
-  if (!ok) return fail(env, "invalid secret key");
-  return hex_string(env, sig, 64);
-}
-
 // keypair(seckey: Uint8Array(32)): Buffer(96), libsecp256k1's keypair, which may be copied freely.
 // Signing with it skips the point multiplication that deriving it costs (half of a sign).
 static napi_value keypair(napi_env env, napi_callback_info info) {
@@ -183,8 +167,8 @@ static napi_value shared_x(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
-    { "verify", verify }, { "sign", sign }, { "keypair", keypair }, { "signWith", sign_with },
-    { "publicKey", public_key }, { "sharedX", shared_x },
+    { "verify", verify }, { "keypair", keypair }, { "signWith", sign_with }, { "publicKey", public_key },
+    { "sharedX", shared_x },
   };
   pthread_once(&ctx_once, make_context);
   if (!ctx) return NULL;
