@@ -60,7 +60,10 @@ async function request(method: string, params: string[]): Promise<number> {
 await request('connect', [signer.pubkey])
 const template = JSON.stringify({ kind: 1, content: 'bench', tags: [], created_at: 1 })
 const rows = []
-for (const [method, params] of [['ping', []], ['sign_event', [template]]] as Array<[string, string[]]>) {
+for (const [method, params] of [
+  ['ping', []],
+  ['sign_event', [template]],
+] as Array<[string, string[]]>) {
   for (let i = 0; i < 200; i++) await request(method, params)
   const times: number[] = []
   for (let i = 0; i < N; i++) times.push(await request(method, params))

@@ -120,10 +120,14 @@ async function runA(url: string, server: Nsecrelay, adminSk: Uint8Array): Promis
 async function runB(url: string, variant: Exclude<Variant, 'A'>): Promise<Measured & { backend: ChildProcess }> {
   const harnessSk = generateSecretKey()
   const harness = getPublicKey(harnessSk)
-  const backend = fork(new URL('./lib/backend-b.ts', import.meta.url).pathname, [url, variant === 'B281' ? 'ndk281' : 'ndk303', variant === 'C303' ? 'eose' : 'plain', harness], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  })
+  const backend = fork(
+    new URL('./lib/backend-b.ts', import.meta.url).pathname,
+    [url, variant === 'B281' ? 'ndk281' : 'ndk303', variant === 'C303' ? 'eose' : 'plain', harness],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    },
+  )
   const seen = new Map<string, () => void>()
   await new Promise<void>((resolve) =>
     backend.on('message', (msg: { ready?: boolean; seen?: string }) => {
@@ -133,12 +137,16 @@ async function runB(url: string, variant: Exclude<Variant, 'A'>): Promise<Measur
   )
   const pool = fastPool()
   const replies = new Map<string, (pubkey: string) => void>()
-  const sub = pool.subscribe([url], { kinds: [24134], '#p': [harness], limit: 0 }, {
-    onevent(e: Event) {
-      const { id, pubkey } = JSON.parse(e.content)
-      replies.get(id)?.(pubkey)
+  const sub = pool.subscribe(
+    [url],
+    { kinds: [24134], '#p': [harness], limit: 0 },
+    {
+      onevent(e: Event) {
+        const { id, pubkey } = JSON.parse(e.content)
+        replies.get(id)?.(pubkey)
+      },
     },
-  })
+  )
   await new Promise((r) => setTimeout(r, 300)) // the harness's own subscription: set up once, before any measurement
   const m: Measured = { n: 0, lost: 0, createFailed: 0, connectMs: [], signMs: [] }
   const deadline = Date.now() + TIME_LIMIT_MS
@@ -160,7 +168,11 @@ async function runB(url: string, variant: Exclude<Variant, 'A'>): Promise<Measur
       const arrived = new Promise<void>((resolve) => seen.set(pubkey, resolve))
       const clientSk = generateSecretKey()
       const body = JSON.stringify({ id: `c${i}`, method: 'connect', params: [pubkey, ''] })
-      const ev = signEvent({ kind: 24133, created_at: seconds(), tags: [['p', pubkey]], content: nip04.encrypt(clientSk, pubkey, body) }, clientSk, getPublicKey(clientSk))
+      const ev = signEvent(
+        { kind: 24133, created_at: seconds(), tags: [['p', pubkey]], content: nip04.encrypt(clientSk, pubkey, body) },
+        clientSk,
+        getPublicKey(clientSk),
+      )
       await Promise.any(pool.publish([url], ev))
       try {
         await timeout(arrived, LOST_AFTER_MS)
@@ -179,14 +191,23 @@ async function runB(url: string, variant: Exclude<Variant, 'A'>): Promise<Measur
 }
 
 /** sign_event throughput: LOAD_CLIENTS clients over two load processes, for LOAD_MS. */
-async function throughput(url: string, signer: string, scheme: 'nip44' | 'nip04', pids: number[]): Promise<{ perSecond: number; errors: number; cpuMsPerSign: number }> {
+async function throughput(
+  url: string,
+  signer: string,
+  scheme: 'nip44' | 'nip04',
+  pids: number[],
+): Promise<{ perSecond: number; errors: number; cpuMsPerSign: number }> {
   const half = Math.ceil(LOAD_CLIENTS / 2)
-  const procs = [half, LOAD_CLIENTS - half].filter((n) => n > 0).map((n) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/sign-load.ts', url, signer, String(n), scheme, String(LOAD_MS)], { stdio: ['pipe', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
-    return { child, out: () => out }
-  })
+  const procs = [half, LOAD_CLIENTS - half]
+    .filter((n) => n > 0)
+    .map((n) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/sign-load.ts', url, signer, String(n), scheme, String(LOAD_MS)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
+      let out = ''
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+      return { child, out: () => out }
+    })
   const waitFor = async (word: string) => {
     const deadline = Date.now() + 60_000
     while (!procs.every((p) => p.out().includes(word)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
@@ -197,7 +218,15 @@ async function throughput(url: string, signer: string, scheme: 'nip44' | 'nip04'
   for (const p of procs) p.child.stdin.write('go\n')
   await waitFor('done')
   const cpu = pids.reduce((s, pid) => s + cpuSeconds(pid), 0) - cpu0
-  const [ok, errors] = procs.map((p) => p.out().match(/done (\d+) (\d+)/)!.slice(1).map(Number)).reduce((a, b) => [a[0] + b[0], a[1] + b[1]])
+  const [ok, errors] = procs
+    .map((p) =>
+      p
+        .out()
+        .match(/done (\d+) (\d+)/)!
+        .slice(1)
+        .map(Number),
+    )
+    .reduce((a, b) => [a[0] + b[0], a[1] + b[1]])
   return { perSecond: ok / (LOAD_MS / 1000), errors, cpuMsPerSign: (cpu * 1000) / Math.max(1, ok) }
 }
 
@@ -253,10 +282,17 @@ const ratios = LATENCIES.flatMap((latency) => {
   const a = rows.find((r) => r.variant === 'A' && r['latency ms'] === latency)
   return rows
     .filter((r) => r.variant !== 'A' && r['latency ms'] === latency && a)
-    .map((r) => ({ latency, vs: r.variant, 'connect p50 ratio (X/A)': round((r['connect p50 ms'] as number) / (a!['connect p50 ms'] as number), 2), 'lost X vs A': `${r.lost}/${r.n} vs ${a!.lost}/${a!.n}` }))
+    .map((r) => ({
+      latency,
+      vs: r.variant,
+      'connect p50 ratio (X/A)': round((r['connect p50 ms'] as number) / (a!['connect p50 ms'] as number), 2),
+      'lost X vs A': `${r.lost}/${r.n} vs ${a!.lost}/${a!.n}`,
+    }))
 })
 
-console.log(`\n## bench:connect (iterations ${ITERATIONS}, lost after ${LOST_AFTER_MS} ms; B281 column "connect" = reply -> request seen by the backend)\n${table(rows)}`)
+console.log(
+  `\n## bench:connect (iterations ${ITERATIONS}, lost after ${LOST_AFTER_MS} ms; B281 column "connect" = reply -> request seen by the backend)\n${table(rows)}`,
+)
 if (ratios.length) console.log(`\n${table(ratios)}`)
 console.log(`\nwritten ${writeResults('connect', { iterations: ITERATIONS, lostAfterMs: LOST_AFTER_MS, rows, ratios })}`)
 process.exit(0)

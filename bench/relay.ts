@@ -53,7 +53,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 async function ingestRun(url: string, connections: number, perConn: number): Promise<{ rate: number; ok: number; refused: number }> {
   const procs = connections === 1 ? [connections] : [connections / 2, connections / 2]
   const pubs = procs.map((c) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/publisher.ts', url, String(c), String(perConn), window, '60000'], { stdio: ['pipe', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/publisher.ts', url, String(c), String(perConn), window, '60000'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
     const lines: string[] = []
     child.stdout.setEncoding('utf8').on('data', (d: string) => lines.push(...d.trim().split('\n')))
     return { child, lines }
@@ -73,7 +75,9 @@ async function ingestRun(url: string, connections: number, perConn: number): Pro
   const done = (await Promise.all(pubs.map((p) => waitLine(p, 'done')))).map((l) => l.split(' '))
   const ok = done.reduce((n, d) => n + Number(d[1]), 0)
   const refused = done.reduce((n, d) => n + Number(d[2]), 0)
+  // biome-ignore lint/complexity/useMathMinMax: bigints; Math.min does not take them
   const startNs = done.map((d) => BigInt(d[3])).reduce((a, b) => (a < b ? a : b))
+  // biome-ignore lint/complexity/useMathMinMax: bigints
   const endNs = done.map((d) => BigInt(d[4])).reduce((a, b) => (a > b ? a : b))
   return { ok, refused, rate: ok / (Number(endNs - startNs) / 1e9) }
 }
@@ -81,12 +85,25 @@ async function ingestRun(url: string, connections: number, perConn: number): Pro
 async function ingest() {
   const rows = []
   for (const target of ['nsecrelay', 'reference'] as Target[]) {
-    for (const [connections, perConn] of [[1, quick ? 500 : 2000], [8, quick ? 300 : 1500], [32, quick ? 100 : 500]]) {
+    for (const [connections, perConn] of [
+      [1, quick ? 500 : 2000],
+      [8, quick ? 300 : 1500],
+      [32, quick ? 100 : 500],
+    ]) {
       const r = await start(target)
       const cpu0 = cpuSeconds(r.pid)
       const out = await ingestRun(r.url, connections, perConn)
       const cpu = cpuSeconds(r.pid) - cpu0
-      rows.push({ target, connections, window: Number(window), events: connections * perConn, ok: out.ok, refused: out.refused, 'events/s': Math.round(out.rate), 'server cpu ms/event': round((cpu * 1000) / Math.max(1, out.ok), 3) })
+      rows.push({
+        target,
+        connections,
+        window: Number(window),
+        events: connections * perConn,
+        ok: out.ok,
+        refused: out.refused,
+        'events/s': Math.round(out.rate),
+        'server cpu ms/event': round((cpu * 1000) / Math.max(1, out.ok), 3),
+      })
       await r.proc.stop()
     }
   }
@@ -157,7 +174,16 @@ async function query() {
           times.push(ms)
           returned += n
         }
-        rows.push({ target, store: size, query: name, runs: times.length, 'avg events': round(returned / times.length, 1), 'p50 ms': round(percentile(times, 50), 3), 'p99 ms': round(percentile(times, 99), 3), 'load s': round(loadMs / 1000, 1) })
+        rows.push({
+          target,
+          store: size,
+          query: name,
+          runs: times.length,
+          'avg events': round(returned / times.length, 1),
+          'p50 ms': round(percentile(times, 50), 3),
+          'p99 ms': round(percentile(times, 99), 3),
+          'load s': round(loadMs / 1000, 1),
+        })
       }
       q.close()
       await r.proc.stop()
@@ -218,7 +244,15 @@ async function fanout() {
       each.push(...times)
       if (times.length === subscribers) complete.push(Math.max(...times))
     }
-    rows.push({ target, subscribers, events, 'delivered %': round((100 * delivered) / (subscribers * events), 1), 'all reached p50 ms': round(percentile(complete, 50), 2), 'all reached p99 ms': round(percentile(complete, 99), 2), 'each p50 ms': round(percentile(each, 50), 2) })
+    rows.push({
+      target,
+      subscribers,
+      events,
+      'delivered %': round((100 * delivered) / (subscribers * events), 1),
+      'all reached p50 ms': round(percentile(complete, 50), 2),
+      'all reached p99 ms': round(percentile(complete, 99), 2),
+      'each p50 ms': round(percentile(each, 50), 2),
+    })
     pub.close()
     for (const g of groups) g.child.kill()
     await r.proc.stop()
@@ -238,7 +272,14 @@ async function idle() {
     const [, open, failed] = await clients.waitFor(/^ready (\d+) (\d+)$/, 180_000)
     await sleep(2000)
     const after = rssBytes(r.pid)
-    rows.push({ target, connections: Number(open), failed: Number(failed), 'RSS before MB': round(before / 2 ** 20, 1), 'RSS with connections MB': round(after / 2 ** 20, 1), 'KB per connection': round((after - before) / 1024 / Number(open), 2) })
+    rows.push({
+      target,
+      connections: Number(open),
+      failed: Number(failed),
+      'RSS before MB': round(before / 2 ** 20, 1),
+      'RSS with connections MB': round(after / 2 ** 20, 1),
+      'KB per connection': round((after - before) / 1024 / Number(open), 2),
+    })
     await clients.stop()
     await r.proc.stop()
   }
@@ -248,7 +289,12 @@ async function idle() {
 const results: Record<string, unknown> = { quick, window: Number(window) }
 /** Only a full default run is `relay.json`, the figures the README quotes; others get their own name. */
 const resultName = values.only || values.window || values.sizes || quick ? 'relay-partial' : 'relay'
-const sections: Array<[string, () => Promise<Array<Record<string, unknown>>>]> = [['ingest', ingest], ['query', query], ['fanout', fanout], ['idle', idle]]
+const sections: Array<[string, () => Promise<Array<Record<string, unknown>>>]> = [
+  ['ingest', ingest],
+  ['query', query],
+  ['fanout', fanout],
+  ['idle', idle],
+]
 /** What pairs a nsecrelay row with its reference row, and which figures are compared. */
 const comparisons: Record<string, { key: string[]; metrics: string[] }> = {
   ingest: { key: ['connections'], metrics: ['events/s', 'server cpu ms/event'] },

@@ -17,8 +17,7 @@ export function isHex(s: unknown, length: number): s is string {
   return typeof s === 'string' && s.length === length && HEX.test(s)
 }
 
-export const isReplaceable = (kind: number): boolean =>
-  kind === 0 || kind === 3 || (kind >= 10000 && kind < 20000)
+export const isReplaceable = (kind: number): boolean => kind === 0 || kind === 3 || (kind >= 10000 && kind < 20000)
 export const isEphemeral = (kind: number): boolean => kind >= 20000 && kind < 30000
 export const isAddressable = (kind: number): boolean => kind >= 30000 && kind < 40000
 
@@ -55,10 +54,8 @@ export function shapeError(e: unknown): string | undefined {
   if (!isHex(ev.id, 64)) return 'invalid: id must be 64 lowercase hex characters'
   if (!isHex(ev.pubkey, 64)) return 'invalid: pubkey must be 64 lowercase hex characters'
   if (!isHex(ev.sig, 128)) return 'invalid: sig must be 128 lowercase hex characters'
-  if (!Number.isSafeInteger(ev.created_at) || (ev.created_at as number) < 0)
-    return 'invalid: created_at must be a non-negative integer'
-  if (!Number.isSafeInteger(ev.kind) || (ev.kind as number) < 0 || (ev.kind as number) > 65535)
-    return 'invalid: kind must be an integer between 0 and 65535'
+  if (!Number.isSafeInteger(ev.created_at) || (ev.created_at as number) < 0) return 'invalid: created_at must be a non-negative integer'
+  if (!Number.isSafeInteger(ev.kind) || (ev.kind as number) < 0 || (ev.kind as number) > 65535) return 'invalid: kind must be an integer between 0 and 65535'
   if (typeof ev.content !== 'string') return 'invalid: content must be a string'
   if (!Array.isArray(ev.tags)) return 'invalid: tags must be an array'
   for (const tag of ev.tags) {

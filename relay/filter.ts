@@ -60,8 +60,7 @@ export function normaliseFilter(raw: unknown): NormFilter | string {
       if (typeof value !== 'string') return 'invalid: search must be a string'
       out.search = value
     } else if (key.length === 2 && key[0] === '#') {
-      if (!Array.isArray(value) || !value.every((x) => typeof x === 'string'))
-        return `invalid: ${key} must be an array of strings`
+      if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) return `invalid: ${key} must be an array of strings`
       ;(out.tags ??= new Map()).set(key[1], new Set(value as string[]))
     } else if (!KNOWN.has(key)) {
       return `invalid: unknown filter field ${JSON.stringify(key.slice(0, 40))}`

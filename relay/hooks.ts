@@ -4,10 +4,7 @@ import type { NostrEvent } from './event.ts'
 import type { NormFilter } from './filter.ts'
 
 /** Where an event or request came from. */
-export type Origin =
-  | { type: 'client'; conn: ConnectionInfo }
-  | { type: 'local'; plugin?: string }
-  | { type: 'bridge'; upstream: string }
+export type Origin = { type: 'client'; conn: ConnectionInfo } | { type: 'local'; plugin?: string } | { type: 'bridge'; upstream: string }
 
 /** What hooks may know of a client connection. */
 export interface ConnectionInfo {

@@ -81,7 +81,13 @@ export function createRelay(opts: RelayOptions): Relay {
     verifier: createVerifier(opts.verifyWorkers ?? 0),
     onError,
   }
-  const info: RelayInfo = { name: 'nsecrelay', description: 'A Nostr relay with a built-in NIP-46 bunker', software: 'nsecrelay', version: '0.1.0', ...opts.info }
+  const info: RelayInfo = {
+    name: 'nsecrelay',
+    description: 'A Nostr relay with a built-in NIP-46 bunker',
+    software: 'nsecrelay',
+    version: '0.1.0',
+    ...opts.info,
+  }
   const sessions = new Set<Session>()
   const closers = new Set<Transport>()
 

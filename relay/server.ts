@@ -69,7 +69,13 @@ function reply(res: UWS.HttpResponse, r: HttpReply): void {
 function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
   const path = normalisePath(req.getUrl())
   const method = req.getMethod()
-  if (method === 'options') return void res.writeStatus('204 No Content').writeHeader(CORS[0][0], CORS[0][1]).writeHeader(CORS[1][0], CORS[1][1]).writeHeader(CORS[2][0], CORS[2][1]).end()
+  if (method === 'options')
+    return void res
+      .writeStatus('204 No Content')
+      .writeHeader(CORS[0][0], CORS[0][1])
+      .writeHeader(CORS[1][0], CORS[1][1])
+      .writeHeader(CORS[2][0], CORS[2][1])
+      .end()
   const extra = opts.http?.[path]
   if (extra) {
     let aborted = false

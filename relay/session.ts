@@ -94,11 +94,13 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     const filters = filtersOrReason(subId, raws)
     if (!filters) return
     closeSub(subId) // a REQ with a known id replaces that subscription
-    if (subs.size >= limits.maxSubscriptions)
-      return closed(subId, `rate-limited: too many open subscriptions (max ${limits.maxSubscriptions})`)
+    if (subs.size >= limits.maxSubscriptions) return closed(subId, `rate-limited: too many open subscriptions (max ${limits.maxSubscriptions})`)
     ctx.counters.reqs++
     ctx.counters.subscriptions++
-    subs.set(subId, pipeline.dispatch.add(filters, (_e, json) => send(frames.eventFrame(subId, json))))
+    subs.set(
+      subId,
+      pipeline.dispatch.add(filters, (_e, json) => send(frames.eventFrame(subId, json))),
+    )
     ctx.query(filters, (json) => send(frames.eventFrame(subId, json)))
     send(frames.eoseFrame(subId))
   }

@@ -62,18 +62,23 @@ export function createVerifier(workerCount: number): Verifier {
     return slot
   })
   // The first message of a worker is its 'ready'; every later one answers its oldest batch.
-  const ready = Promise.all(workers.map((slot) => new Promise<void>((resolve) => {
-    slot.w.once('exit', () => resolve())
-    slot.w.once('message', () => {
-      resolve()
-      slot.w.on('message', (results: Check[]) => {
-        const done = slot.queue.shift()!
-        slot.busy -= done.events.length
-        inflight -= done.events.length
-        for (let i = 0; i < results.length; i++) done.resolve[i](results[i])
-      })
-    })
-  }))).then(() => {})
+  const ready = Promise.all(
+    workers.map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          slot.w.once('exit', () => resolve())
+          slot.w.once('message', () => {
+            resolve()
+            slot.w.on('message', (results: Check[]) => {
+              const done = slot.queue.shift()!
+              slot.busy -= done.events.length
+              inflight -= done.events.length
+              for (let i = 0; i < results.length; i++) done.resolve[i](results[i])
+            })
+          })
+        }),
+    ),
+  ).then(() => {})
 
   function flush(): void {
     const b = batch!

@@ -4,8 +4,6 @@ import type { WireEvent } from './verify-pool.ts'
 import { checkEvent } from './verify.ts'
 
 parentPort!.on('message', (batch: WireEvent[]) => {
-  parentPort!.postMessage(
-    batch.map(([id, pubkey, created_at, kind, tags, content, sig]) => checkEvent({ id, pubkey, created_at, kind, tags, content, sig })),
-  )
+  parentPort!.postMessage(batch.map(([id, pubkey, created_at, kind, tags, content, sig]) => checkEvent({ id, pubkey, created_at, kind, tags, content, sig })))
 })
 parentPort!.postMessage('ready')

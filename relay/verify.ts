@@ -7,7 +7,9 @@ import type { NostrEvent } from './event.ts'
 
 /** SHA-256 of [0, pubkey, created_at, kind, tags, content], which must equal the id. */
 export function eventHash(e: Pick<NostrEvent, 'pubkey' | 'created_at' | 'kind' | 'tags' | 'content'>): Buffer {
-  return createHash('sha256').update(JSON.stringify([0, e.pubkey, e.created_at, e.kind, e.tags, e.content])).digest()
+  return createHash('sha256')
+    .update(JSON.stringify([0, e.pubkey, e.created_at, e.kind, e.tags, e.content]))
+    .digest()
 }
 
 export type Check = 'ok' | 'bad-id' | 'bad-sig'

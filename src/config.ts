@@ -48,7 +48,12 @@ export const configSchema = z
      * then costs less than handing it to a thread, and ingest measured the same either way. With
      * the wasm fallback (~400 µs a check) one per core.
      */
-    verifyWorkers: z.number().int().min(0).max(64).default(secp256k1.backend === 'native' ? 0 : availableParallelism()),
+    verifyWorkers: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(secp256k1.backend === 'native' ? 0 : availableParallelism()),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     limits: limitsSchema.default({}),
     bunker: z
@@ -72,7 +77,12 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>
 
 const splitList = (s: string | undefined): string[] | undefined =>
-  s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean)
+  s === undefined
+    ? undefined
+    : s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
 
 function readFileConfig(path: string | undefined): Record<string, unknown> {
   if (!path) return {}
@@ -85,8 +95,7 @@ function vaultSecretFrom(env: NodeJS.ProcessEnv): string | undefined {
   return undefined
 }
 
-const defined = (o: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
 
 export const USAGE = `usage: npm start -- [options]
   --host H           bind address (env NSECRELAY_HOST, default 127.0.0.1)

@@ -5,7 +5,7 @@ import { createLogger } from './log.ts'
 import { secp256k1 } from '../native/secp256k1/index.ts'
 
 async function main(): Promise<void> {
-  let config
+  let config: ReturnType<typeof loadConfig>
   try {
     config = loadConfig(process.argv.slice(2), process.env)
   } catch (err) {
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   if (stopping) return void (await app.close())
   if (app.server.build !== 'native') log.warn('uWebSockets.js native build NOT loaded: running on the slow pure-JS fallback')
   else log.info({ uws: 'native' }, 'uWebSockets.js native build in use')
-  if (secp256k1.backend !== 'native') log.warn('secp256k1 on wasm, ~4x slower per signature; for native: apt-get install libsecp256k1-dev && npm run build:native')
+  if (secp256k1.backend !== 'native')
+    log.warn('secp256k1 on wasm, ~4x slower per signature; for native: apt-get install libsecp256k1-dev && npm run build:native')
   else log.info({ secp256k1: 'native' }, 'native libsecp256k1 in use')
   log.info({ data: config.data, host: app.server.host, port: app.server.port }, 'relay started')
   process.stdout.write(`listening ${app.url}\n`)

@@ -17,7 +17,14 @@ export function createMetrics(relay: Relay): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(read()) } })
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read())
+      },
+    })
   gauge('nsecrelay_connections', 'Open WebSocket connections', () => relay.stats.connections)
   gauge('nsecrelay_subscriptions', 'Open client subscriptions', () => relay.stats.subscriptions)
   gauge('nsecrelay_dispatch_entries', 'Live subscriptions and in-process sinks in the dispatch table', () => relay.stats.liveSinks)

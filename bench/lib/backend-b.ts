@@ -23,7 +23,11 @@ type Backend = InstanceType<typeof lib.NDKNip46Backend> & { handleIncomingEvent(
 async function startWithEose(backend: Backend, pubkey: string): Promise<void> {
   backend.localUser = await backend.signer.user()
   await new Promise<void>((resolve) => {
-    const sub = ndk.subscribe({ kinds: [24133 as never], '#p': [pubkey] }, { closeOnEose: false, onEvent: (e: unknown) => backend.handleIncomingEvent(e), onEose: () => resolve() } as never)
+    const sub = ndk.subscribe({ kinds: [24133 as never], '#p': [pubkey] }, {
+      closeOnEose: false,
+      onEvent: (e: unknown) => backend.handleIncomingEvent(e),
+      onEose: () => resolve(),
+    } as never)
     ;(sub as unknown as { on?: (ev: string, f: () => void) => void }).on?.('eose', () => resolve())
   })
 }
@@ -40,7 +44,12 @@ async function create(id: string): Promise<void> {
   }
   if (mode === 'eose') await startWithEose(backend, pubkey)
   else await backend.start()
-  const reply = new lib.NDKEvent(ndk, { kind: 24134, tags: [['p', harness]], content: JSON.stringify({ id, pubkey }), created_at: Math.floor(Date.now() / 1000) } as never)
+  const reply = new lib.NDKEvent(ndk, {
+    kind: 24134,
+    tags: [['p', harness]],
+    content: JSON.stringify({ id, pubkey }),
+    created_at: Math.floor(Date.now() / 1000),
+  } as never)
   await reply.sign(admin as never)
   await reply.publish()
 }

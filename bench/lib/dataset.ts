@@ -14,7 +14,10 @@ function mulberry32(seed: number): () => number {
 
 const hex64 = (rand: () => number): string => {
   let s = ''
-  for (let i = 0; i < 8; i++) s += Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0')
+  for (let i = 0; i < 8; i++)
+    s += Math.floor(rand() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0')
   return s
 }
 

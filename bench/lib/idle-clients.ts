@@ -13,8 +13,14 @@ const deadline = Date.now() + Number(limitText)
 function openOne(): Promise<void> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { perMessageDeflate: false })
-    ws.once('open', () => (open++, resolve()))
-    ws.once('error', () => (failed++, resolve()))
+    ws.once('open', () => {
+      open++
+      resolve()
+    })
+    ws.once('error', () => {
+      failed++
+      resolve()
+    })
     sockets.push(ws)
   })
 }

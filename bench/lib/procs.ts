@@ -16,7 +16,11 @@ export interface Proc {
 
 /** Runs a TypeScript file of this repository under tsx, with extra node flags (say --cpu-prof). */
 export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): Proc {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const lines: string[] = []
   const waiters: Array<() => void> = []
   const onLine = (l: string) => {

@@ -57,7 +57,8 @@ function parse(buf: Buffer, socket: Socket, onFrame: OnFrame): Buffer {
     const payload = buf.subarray(off + head, off + head + len)
     off += head + len
     if (opcode === 0x1) onFrame(payload)
-    else if (opcode === 0x9) socket.write(frame(payload.toString('latin1'), 0xa)) // ping -> pong
+    else if (opcode === 0x9)
+      socket.write(frame(payload.toString('latin1'), 0xa)) // ping -> pong
     else if (opcode === 0x8) socket.end()
   }
   return buf.subarray(off)
@@ -69,12 +70,16 @@ export function openRaw(url: string, onFrame: OnFrame): Promise<RawSocket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: u.hostname, port: Number(u.port), noDelay: true })
     const key = randomBytes(16).toString('base64')
-    const accept = createHash('sha1').update(key + GUID).digest('base64')
+    const accept = createHash('sha1')
+      .update(key + GUID)
+      .digest('base64')
     let upgraded = false
     let pending = EMPTY
     socket.once('error', reject)
     socket.once('connect', () =>
-      socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+      socket.write(
+        `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      ),
     )
     socket.on('data', (chunk: Buffer) => {
       let buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk

@@ -40,12 +40,15 @@ class MemoryRepository extends EventRepository {
 
   find(filter: Filter): Event[] {
     const limit = filter.limit ?? 100
-    if (filter.ids) return filter.ids.map((id) => this.byId.get(id)).filter((e): e is Event => !!e && matches(filter, e)).slice(0, limit)
+    if (filter.ids)
+      return filter.ids
+        .map((id) => this.byId.get(id))
+        .filter((e): e is Event => !!e && matches(filter, e))
+        .slice(0, limit)
     const candidates: Event[][] = [this.all]
     if (filter.authors) candidates.push(this.union(filter.authors.map((a) => `a${a}`)))
     if (filter.kinds) candidates.push(this.union(filter.kinds.map((k) => `k${k}`)))
-    for (const [key, values] of Object.entries(filter))
-      if (key.startsWith('#')) candidates.push(this.union((values as string[]).map((v) => `t${key[1]}${v}`)))
+    for (const [key, values] of Object.entries(filter)) if (key.startsWith('#')) candidates.push(this.union((values as string[]).map((v) => `t${key[1]}${v}`)))
     const source = candidates.reduce((a, b) => (b.length < a.length ? b : a))
     const out: Event[] = []
     for (let i = source.length - 1; i >= 0 && out.length < limit; i--) if (matches(filter, source[i])) out.push(source[i])

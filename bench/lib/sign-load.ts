@@ -43,12 +43,18 @@ function client(): Promise<() => void> {
     ws.once('error', reject)
     ws.once('open', async () => {
       ws.send(JSON.stringify(['REQ', 'r', { kinds: [24133], authors: [signer], '#p': [pk], limit: 0 }]))
-      const ack = await Promise.race([request('connect', [signer, '']), new Promise<{ result?: string; error?: string }>((res) => setTimeout(() => res({ error: 'connect timeout' }), 10_000))])
+      const ack = await Promise.race([
+        request('connect', [signer, '']),
+        new Promise<{ result?: string; error?: string }>((res) => setTimeout(() => res({ error: 'connect timeout' }), 10_000)),
+      ])
       if (ack.result !== 'ack') return reject(new Error(`connect: ${JSON.stringify(ack)}`))
       resolve(async () => {
         while (Date.now() < stopAt) {
           const template = JSON.stringify({ kind: 1, content: `load ${serial}`, tags: [], created_at: Math.floor(Date.now() / 1000) })
-          const r = await Promise.race([request('sign_event', [template]), new Promise<{ error: string }>((res) => setTimeout(() => res({ error: 'timeout' }), 5000))])
+          const r = await Promise.race([
+            request('sign_event', [template]),
+            new Promise<{ error: string }>((res) => setTimeout(() => res({ error: 'timeout' }), 5000)),
+          ])
           if (!running) break
           if (r.error) errors++
           else ok++

@@ -65,7 +65,7 @@ function nativeBackend(addon: Addon): Secp256k1 {
     verify: addon.verify,
     sign(hash, seckey) {
       let cached = pairs.get(seckey)
-      if (!cached || !cached.seckey.equals(seckey)) {
+      if (!cached?.seckey.equals(seckey)) {
         cached = { seckey: Buffer.from(seckey), pair: addon.keypair(seckey) }
         pairs.set(seckey, cached)
       }

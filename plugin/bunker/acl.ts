@@ -7,8 +7,7 @@ const SESSION_METHODS = new Set(['connect', 'ping', 'get_public_key', 'logout', 
 
 export type Decision = { decision: 'allow'; perm?: Permission } | { decision: 'deny'; reason: string } | { decision: 'ask' }
 
-const usable = (p: Permission, now: number): boolean =>
-  p.allowed && (p.expiresAt === null || p.expiresAt > now) && (p.maxUsage === null || p.used < p.maxUsage)
+const usable = (p: Permission, now: number): boolean => p.allowed && (p.expiresAt === null || p.expiresAt > now) && (p.maxUsage === null || p.used < p.maxUsage)
 
 export function decide(state: BunkerState, user: KeyUser | undefined, method: string, kind: number | undefined, now: number): Decision {
   if (!user) return { decision: 'ask' }

@@ -10,17 +10,23 @@ import type { BunkerState, Permission, Policy, Token } from './state.ts'
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 /** ISO date text, or unix seconds. */
-const when = z.union([z.string().min(1), z.number()]).nullish().transform((v, ctx) => {
-  if (v === null || v === undefined) return null
-  const ms = typeof v === 'number' ? v * 1000 : Date.parse(v)
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({ code: 'custom', message: 'expires_at is not a date' })
-    return z.NEVER
-  }
-  return ms
-})
+const when = z
+  .union([z.string().min(1), z.number()])
+  .nullish()
+  .transform((v, ctx) => {
+    if (v === null || v === undefined) return null
+    const ms = typeof v === 'number' ? v * 1000 : Date.parse(v)
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'expires_at is not a date' })
+      return z.NEVER
+    }
+    return ms
+  })
 
-const kindField = z.union([z.number().int().min(0), z.string().regex(/^\d+$/).transform(Number), z.literal('all').transform(() => null)]).nullish().transform((v) => v ?? null)
+const kindField = z
+  .union([z.number().int().min(0), z.string().regex(/^\d+$/).transform(Number), z.literal('all').transform(() => null)])
+  .nullish()
+  .transform((v) => v ?? null)
 
 const policySchema = z.object({
   name: z.string().min(1).max(128),
@@ -107,7 +113,12 @@ export function accessAdminMethods(state: BunkerState): Record<string, AdminMeth
           created_at: iso(p.createdAt),
           updated_at: iso(p.updatedAt),
           expires_at: iso(p.expiresAt),
-          rules: p.rules.map((rule, i) => ({ method: rule.method, kind: rule.kind, max_usage_count: rule.maxUsage, current_usage_count: policyUsage(state, p.id, i) })),
+          rules: p.rules.map((rule, i) => ({
+            method: rule.method,
+            kind: rule.kind,
+            max_usage_count: rule.maxUsage,
+            current_usage_count: policyUsage(state, p.id, i),
+          })),
         })),
       )
     },
@@ -162,11 +173,15 @@ export function accessAdminMethods(state: BunkerState): Record<string, AdminMeth
       const now = Date.now()
       const policy = state.policies.get(t.policyId)
       const problem =
-        t.expiresAt !== null && t.expiresAt <= now ? 'token expired'
-        : !policy ? 'policy deleted'
-        : policy.expiresAt !== null && policy.expiresAt <= now ? 'policy expired'
-        : t.redeemedAt !== null ? 'token already redeemed'
-        : undefined
+        t.expiresAt !== null && t.expiresAt <= now
+          ? 'token expired'
+          : !policy
+            ? 'policy deleted'
+            : policy.expiresAt !== null && policy.expiresAt <= now
+              ? 'policy expired'
+              : t.redeemedAt !== null
+                ? 'token already redeemed'
+                : undefined
       return ok({ valid: problem === undefined, ...(problem ? { error: problem } : {}), ...tokenView(state, t, now) })
     },
 

@@ -21,6 +21,7 @@ export type AdminMethod = (params: string[]) => Reply | Promise<Reply>
 export const ok = (v: unknown): Reply => ({ result: JSON.stringify(v) })
 export const fail = (error: string): Reply => ({ error })
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const validName = (name: unknown): name is string => typeof name === 'string' && name.length > 0 && name.length <= 128 && !/[\u0000-\u001f]/.test(name)
 
 function decodeSecret(text: string): Uint8Array | undefined {

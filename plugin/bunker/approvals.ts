@@ -16,11 +16,7 @@ export interface AclQuestion {
   description?: string | null
 }
 
-export type AclAnswer =
-  | { answer: 'always'; description?: string; kind?: number | 'all' }
-  | { answer: 'once' }
-  | { answer: 'never' }
-  | { answer: 'timeout' }
+export type AclAnswer = { answer: 'always'; description?: string; kind?: number | 'all' } | { answer: 'once' } | { answer: 'never' } | { answer: 'timeout' }
 
 export interface Approvals {
   ask(q: AclQuestion): Promise<AclAnswer>
@@ -60,7 +56,9 @@ export function createApprovals(opts: {
       const admins = opts.admins()
       if (admins.length === 0) return Promise.resolve({ answer: 'timeout' })
       const id = randomBytes(8).toString('hex')
-      const json = requestJson(id, 'acl', [JSON.stringify({ keyName: q.keyName, remotePubkey: q.remotePubkey, method: q.method, param: q.param, description: q.description ?? undefined })])
+      const json = requestJson(id, 'acl', [
+        JSON.stringify({ keyName: q.keyName, remotePubkey: q.remotePubkey, method: q.method, param: q.param, description: q.description ?? undefined }),
+      ])
       return new Promise<AclAnswer>((resolve) => {
         const timer = setTimeout(() => done({ answer: 'timeout' }), opts.timeoutMs)
         const done = (a: AclAnswer) => {

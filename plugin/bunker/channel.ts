@@ -85,7 +85,15 @@ export function createChannel(deps: ChannelDeps): Channel {
     const outcome = 'error' in reply ? 'error' : 'ok'
     deps.observe?.(method, outcome, seconds)
     deps.log.info(
-      { id, kind: inbound.event.kind, method, key: inbound.identity.name, client: short(inbound.event.pubkey), outcome, elapsedMs: Math.round(seconds * 1e6) / 1e3 },
+      {
+        id,
+        kind: inbound.event.kind,
+        method,
+        key: inbound.identity.name,
+        client: short(inbound.event.pubkey),
+        outcome,
+        elapsedMs: Math.round(seconds * 1e6) / 1e3,
+      },
       'RESPONSE_SENT',
     )
   }
@@ -104,7 +112,8 @@ export function createChannel(deps: ChannelDeps): Channel {
     } catch (err) {
       reply = internalError(err, method)
     }
-    const replied = reply instanceof Promise ? reply.catch((err) => internalError(err, method)).then((r) => answer(inbound, method, r)) : answer(inbound, method, reply)
+    const replied =
+      reply instanceof Promise ? reply.catch((err) => internalError(err, method)).then((r) => answer(inbound, method, r)) : answer(inbound, method, reply)
     replied.catch((err) => deps.log.error({ err, method }, 'bunker reply failed'))
   }
 

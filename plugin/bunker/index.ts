@@ -61,7 +61,14 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
   const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe })
   const adminSchemes = new Map<string, Scheme>()
   const admins = () => opts.admins
-  const approvals = createApprovals({ channel, admin: () => admin, admins, schemeOf: (a) => adminSchemes.get(a) ?? 'nip44', timeoutMs: opts.aclTimeoutMs ?? 10_000, autoApprove: opts.autoApprove })
+  const approvals = createApprovals({
+    channel,
+    admin: () => admin,
+    admins,
+    schemeOf: (a) => adminSchemes.get(a) ?? 'nip44',
+    timeoutMs: opts.aclTimeoutMs ?? 10_000,
+    autoApprove: opts.autoApprove,
+  })
   const nip46 = createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
   const keyring = createKeyring(opts.relay, nip46)
   const onAdmin = createAdmin(

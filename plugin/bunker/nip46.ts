@@ -21,7 +21,18 @@ export interface Nip46Deps {
   relays: () => string[]
 }
 
-const METHODS = new Set(['connect', 'sign_event', 'get_public_key', 'ping', 'nip04_encrypt', 'nip04_decrypt', 'nip44_encrypt', 'nip44_decrypt', 'switch_relays', 'logout'])
+const METHODS = new Set([
+  'connect',
+  'sign_event',
+  'get_public_key',
+  'ping',
+  'nip04_encrypt',
+  'nip04_decrypt',
+  'nip44_encrypt',
+  'nip44_decrypt',
+  'switch_relays',
+  'logout',
+])
 const HEX64 = /^[0-9a-f]{64}$/
 
 const templateSchema = z.object({
@@ -89,9 +100,14 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
     const policy = state.policies.get(token.policyId)!
     const user = addUser(state, keyName, client, token.clientName, now)
     dropPermissions(state, user.id)
-    policy.rules.forEach((rule, index) =>
-      grant(state, user.id, { method: rule.method, kind: rule.kind, maxUsage: rule.maxUsage, expiresAt: policy.expiresAt, source: { policyId: policy.id, rule: index } }),
-    )
+    for (const [index, rule] of policy.rules.entries())
+      grant(state, user.id, {
+        method: rule.method,
+        kind: rule.kind,
+        maxUsage: rule.maxUsage,
+        expiresAt: policy.expiresAt,
+        source: { policyId: policy.id, rule: index },
+      })
     state.put('token', { ...token, redeemedAt: now, redeemedBy: user.id, updatedAt: now })
     state.audit({ at: now, event: 'token_redeemed', key: keyName, client, token: token.id })
     await state.commit() // one transaction: user, permissions and the redeemed mark
@@ -166,7 +182,9 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
         const scheme = req.method.startsWith('nip04') ? 'nip04' : 'nip44'
         const text = req.params[1]
         try {
-          return { result: req.method.endsWith('encrypt') ? deps.cipher.encrypt(scheme, sk, pubkey, peer, text) : deps.cipher.decrypt(scheme, sk, pubkey, peer, text) }
+          return {
+            result: req.method.endsWith('encrypt') ? deps.cipher.encrypt(scheme, sk, pubkey, peer, text) : deps.cipher.decrypt(scheme, sk, pubkey, peer, text),
+          }
         } catch {
           return fail(`${req.method} failed: the payload could not be processed`)
         }
@@ -175,8 +193,20 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
   }
 
   /** Asks the admins about a request no permission covers, then performs it if they allow. */
-  async function askThenPerform(identity: Identity, user: KeyUser | undefined, client: string, req: RpcRequest, template: Template | undefined): Promise<Reply> {
-    const answer = await deps.approvals.ask({ keyName: identity.name, remotePubkey: client, method: req.method, param: req.params[0], description: user?.description })
+  async function askThenPerform(
+    identity: Identity,
+    user: KeyUser | undefined,
+    client: string,
+    req: RpcRequest,
+    template: Template | undefined,
+  ): Promise<Reply> {
+    const answer = await deps.approvals.ask({
+      keyName: identity.name,
+      remotePubkey: client,
+      method: req.method,
+      param: req.params[0],
+      description: user?.description,
+    })
     const allowed = applyAnswer(answer, user, identity.name, client, req.method, template?.kind)
     void commit()
     if (!allowed) return fail(answer.answer === 'timeout' ? 'not authorized: no admin approved this request' : `${req.method} not authorized`)

@@ -31,13 +31,15 @@ export function parseMessage(text: string): Message {
   } catch {
     return { type: 'invalid', reason: 'not JSON' }
   }
-  const id = typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: string }).id) : undefined
+  const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : undefined
   if (typeof raw === 'object' && raw !== null && 'method' in raw) {
     const r = requestSchema.safeParse(raw)
     return r.success ? { type: 'request', req: r.data } : { type: 'invalid', id, reason: 'malformed request' }
   }
   const r = responseSchema.safeParse(raw)
-  return r.success ? { type: 'response', res: { id: r.data.id, result: r.data.result ?? '', error: r.data.error } } : { type: 'invalid', id, reason: 'malformed message' }
+  return r.success
+    ? { type: 'response', res: { id: r.data.id, result: r.data.result ?? '', error: r.data.error } }
+    : { type: 'invalid', id, reason: 'malformed message' }
 }
 
 /** Every error reply carries a string result (Nostrify rejects a missing one) and the message. */

@@ -107,7 +107,7 @@ export function openBunkerState(env: RootDatabase): BunkerState {
 
   // Walk each record kind's own range: the audit log, which only grows, is never read at boot.
   for (const kind of ['vault', ...Object.keys(maps)]) {
-    for (const { key, value } of db.getRange({ start: [kind], end: [kind + '\u0000'] })) {
+    for (const { key, value } of db.getRange({ start: [kind], end: [`${kind}\u0000`] })) {
       const id = key[1]
       if (kind === 'vault') vault = value as VaultParams
       else maps[kind as Kind].set(id, value)

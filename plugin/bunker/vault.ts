@@ -77,6 +77,6 @@ export async function loadAdminKey(path: string, vaultSecret: string | undefined
 
 async function writeAdminKey(path: string, sk: Uint8Array, vaultSecret: string | undefined, logn: number): Promise<void> {
   const text = vaultSecret ? await encryptKey(sk, vaultSecret, logn) : nip19.nsecEncode(sk)
-  writeFileSync(path, text + '\n', { mode: 0o600 })
+  writeFileSync(path, `${text}\n`, { mode: 0o600 })
   chmodSync(path, 0o600)
 }

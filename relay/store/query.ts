@@ -91,8 +91,7 @@ function walk(dbs: StoreDbs, prefix: IndexKey, f: NormFilter, covered: boolean, 
 }
 
 /** NIP-01 order: newest first, ties by lowest id. */
-const newestFirst = (a: Found, b: Found): number =>
-  b.created_at - a.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+const newestFirst = (a: Found, b: Found): number => b.created_at - a.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
 /** Runs one filter. `limit` is the effective limit after the relay's caps. */
 export function queryFilter(dbs: StoreDbs, f: NormFilter, limit: number, opts: QueryOptions): Found[] {

@@ -45,7 +45,11 @@ export function openStore(root: RootDatabase, opts: StoreOptions = {}): EventSto
     save: (event, json) => root.transaction(() => saveInTxn(dbs, event, json)),
     query: (filters, now) => queryFilters(dbs, filters, { now, scanBudget }),
     count(filters, now, max) {
-      return queryFilters(dbs, filters.map((filter) => ({ filter, limit: Math.min(filter.limit ?? max, max) })), { now, scanBudget }).length
+      return queryFilters(
+        dbs,
+        filters.map((filter) => ({ filter, limit: Math.min(filter.limit ?? max, max) })),
+        { now, scanBudget },
+      ).length
     },
     purgeExpired: (now) =>
       root.transaction(() => {

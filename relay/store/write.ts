@@ -42,8 +42,7 @@ function insertEvent(dbs: StoreDbs, e: NostrEvent, json: string): void {
 }
 
 /** Newer wins; on equal created_at the lowest id wins (NIP-01). */
-const supersedes = (ts: number, id: string, oldTs: number, oldId: string): boolean =>
-  ts > oldTs || (ts === oldTs && id < oldId)
+const supersedes = (ts: number, id: string, oldTs: number, oldId: string): boolean => ts > oldTs || (ts === oldTs && id < oldId)
 
 /** Applies the replace rule; returns a rejection reason, or the id it replaced. */
 function replaceOlder(dbs: StoreDbs, e: NostrEvent): { reason?: string; replaced?: string } {

@@ -7,7 +7,7 @@ import NDK, { NDKNostrRpc, NDKPrivateKeySigner, type NDKRpcResponse } from '@nos
 import createDebug from 'debug'
 import { nip19 } from 'nostr-tools'
 import { BunkerSigner } from 'nostr-tools/nip46'
-import { SimplePool } from 'nostr-tools/pool'
+import type { SimplePool } from 'nostr-tools/pool'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { withTimeout } from '../helpers/clients.ts'
 import { bunkerSignerAdmin, fastPool, startBunkerServer, STEP_MS, type AdminClient, type BunkerServer, useBunkerServer } from '../helpers/bunker.ts'
@@ -28,7 +28,11 @@ async function ndkAdmin(server: BunkerServer, sk: Uint8Array) {
   await withTimeout(rpc.subscribe({ kinds: [24134 as never], '#p': [getPublicKey(sk)] }), STEP_MS, 'ndk rpc subscribe')
   return {
     call: (method: string, params: string[] = []) =>
-      withTimeout(new Promise<NDKRpcResponse>((resolve) => void rpc.sendRequest(server.bunker.pubkey, method, params, 24134 as never, resolve)), STEP_MS, `ndk ${method}`),
+      withTimeout(
+        new Promise<NDKRpcResponse>((resolve) => void rpc.sendRequest(server.bunker.pubkey, method, params, 24134 as never, resolve)),
+        STEP_MS,
+        `ndk ${method}`,
+      ),
     close: () => {
       for (const relay of ndk.pool.relays.values()) relay.disconnect()
     },
@@ -52,11 +56,22 @@ describe('admin RPC', () => {
   })
 
   test('policies: rules without kind, use_count, get_policies shape', async () => {
-    expect(await admin.call('create_new_policy', [JSON.stringify({ name: 'basic', rules: [{ method: 'sign_event', kind: 1, use_count: 5 }, { method: 'nip44_encrypt' }] })])).toBe('["ok"]')
+    expect(
+      await admin.call('create_new_policy', [
+        JSON.stringify({ name: 'basic', rules: [{ method: 'sign_event', kind: 1, use_count: 5 }, { method: 'nip44_encrypt' }] }),
+      ]),
+    ).toBe('["ok"]')
     await expect(admin.call('create_new_policy', ['{"rules":[]}'])).rejects.toMatch(/invalid policy/)
     const policies = JSON.parse(await admin.call('get_policies'))
     const basic = policies.find((p: { name: string }) => p.name === 'basic')
-    expect(basic).toMatchObject({ id: expect.any(Number), name: 'basic', description: null, expires_at: null, created_at: expect.any(String), updated_at: expect.any(String) })
+    expect(basic).toMatchObject({
+      id: expect.any(Number),
+      name: 'basic',
+      description: null,
+      expires_at: null,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    })
     expect(basic.rules).toEqual([
       { method: 'sign_event', kind: 1, max_usage_count: 5, current_usage_count: 0 },
       { method: 'nip44_encrypt', kind: null, max_usage_count: null, current_usage_count: 0 },
@@ -91,7 +106,12 @@ describe('admin RPC', () => {
   test('get_keys, get_key, delete_key', async () => {
     await admin.call('create_new_key', ['doomed', 'pw'])
     const keys = JSON.parse(await admin.call('get_keys'))
-    expect(keys.find((k: { name: string }) => k.name === 'doomed')).toEqual({ name: 'doomed', npub: expect.stringMatching(/^npub1/), userCount: 0, tokenCount: 0 })
+    expect(keys.find((k: { name: string }) => k.name === 'doomed')).toEqual({
+      name: 'doomed',
+      npub: expect.stringMatching(/^npub1/),
+      userCount: 0,
+      tokenCount: 0,
+    })
     expect(JSON.parse(await admin.call('get_key', ['doomed']))).toMatchObject({ name: 'doomed', locked: false })
     expect(await admin.call('delete_key', ['doomed'])).toBe('["ok"]')
     await expect(admin.call('get_key', ['doomed'])).rejects.toMatch(/no key/)
@@ -191,7 +211,11 @@ describe('keys at rest and restarts', () => {
     await a.call('create_new_policy', [JSON.stringify({ name: 'p', rules: [{ method: 'sign_event' }] })])
     await a.call('create_new_token', ['logged', 'c', '1'])
     const [token] = JSON.parse(await a.call('get_key_tokens', ['logged']))
-    const signer = BunkerSigner.fromBunker(generateSecretKey(), { pubkey: getPublicKey(sk), relays: [s.server.url], secret: token.token.split('#')[1] }, { pool: p })
+    const signer = BunkerSigner.fromBunker(
+      generateSecretKey(),
+      { pubkey: getPublicKey(sk), relays: [s.server.url], secret: token.token.split('#')[1] },
+      { pool: p },
+    )
     await withTimeout(signer.connect(), STEP_MS, 'connect')
     await signer.close()
     await a.close()

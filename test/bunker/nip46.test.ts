@@ -6,7 +6,7 @@ import { NConnectSigner, NRelay1, NSecSigner } from '@nostrify/nostrify'
 import { BunkerSigner, type BunkerPointer } from 'nostr-tools/nip46'
 import * as nip04 from 'nostr-tools/nip04'
 import * as nip44 from 'nostr-tools/nip44'
-import { SimplePool } from 'nostr-tools/pool'
+import type { SimplePool } from 'nostr-tools/pool'
 import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent, type Event } from 'nostr-tools/pure'
 import { now, rawClient, withTimeout } from '../helpers/clients.ts'
 import { aclResponder, STEP_MS, userBunkerUri, type AclReply, type AdminClient, type BunkerServer, useBunkerServer, npubToHex } from '../helpers/bunker.ts'
@@ -17,7 +17,19 @@ let admin: AdminClient
 let policyId: string
 useBunkerServer(async (f) => {
   ;({ b, pool, admin } = f)
-  await admin.call('create_new_policy', [JSON.stringify({ name: 'std', rules: [{ method: 'sign_event', kind: 1 }, { method: 'sign_event', kind: 7, use_count: 2 }, { method: 'nip04_encrypt' }, { method: 'nip04_decrypt' }, { method: 'nip44_encrypt' }, { method: 'nip44_decrypt' }] })])
+  await admin.call('create_new_policy', [
+    JSON.stringify({
+      name: 'std',
+      rules: [
+        { method: 'sign_event', kind: 1 },
+        { method: 'sign_event', kind: 7, use_count: 2 },
+        { method: 'nip04_encrypt' },
+        { method: 'nip04_decrypt' },
+        { method: 'nip44_encrypt' },
+        { method: 'nip44_decrypt' },
+      ],
+    }),
+  ])
   policyId = String(JSON.parse(await admin.call('get_policies'))[0].id)
 })
 
@@ -51,7 +63,15 @@ describe('NIP-46 methods (nostr-tools BunkerSigner)', () => {
 
   test('sign_event signs exactly the fields sent', async () => {
     const s = await connected(await keyWithToken())
-    const template = { kind: 1, content: 'exact', tags: [['t', 'a'], ['p', 'f'.repeat(64), 'wss://x', 'mention']], created_at: 1_700_000_000 }
+    const template = {
+      kind: 1,
+      content: 'exact',
+      tags: [
+        ['t', 'a'],
+        ['p', 'f'.repeat(64), 'wss://x', 'mention'],
+      ],
+      created_at: 1_700_000_000,
+    }
     const ev = await call(s.signEvent(template), 'sign_event')
     expect(verifyEvent(ev)).toBe(true)
     expect({ kind: ev.kind, content: ev.content, tags: ev.tags, created_at: ev.created_at }).toEqual(template)
@@ -194,7 +214,9 @@ describe('wire details', () => {
     c.send(['EVENT', req])
     const f = await c.next((f) => f[0] === 'EVENT' && f[1] === 'r')
     const ev = f[2] as Event
-    const reply = ev.content.includes('?iv=') ? nip04.decrypt(clientSk, bp.pubkey, ev.content) : nip44.decrypt(ev.content, nip44.getConversationKey(clientSk, bp.pubkey))
+    const reply = ev.content.includes('?iv=')
+      ? nip04.decrypt(clientSk, bp.pubkey, ev.content)
+      : nip44.decrypt(ev.content, nip44.getConversationKey(clientSk, bp.pubkey))
     c.send(['EVENT', req]) // the same request again
     const again = await c.next((f) => f[0] === 'OK' && f[1] === req.id && f[2] === false)
     await new Promise((r) => setTimeout(r, 100))

@@ -3,7 +3,7 @@
 // timeout fails the test.
 import { describe, expect, test } from 'vitest'
 import { BunkerSigner } from 'nostr-tools/nip46'
-import { SimplePool } from 'nostr-tools/pool'
+import type { SimplePool } from 'nostr-tools/pool'
 import { generateSecretKey } from 'nostr-tools/pure'
 import { withTimeout } from '../helpers/clients.ts'
 import { aclResponder, STEP_MS, type AdminClient, type BunkerServer, useBunkerServer, npubToHex } from '../helpers/bunker.ts'

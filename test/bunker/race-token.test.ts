@@ -3,7 +3,7 @@
 // timeout fails the test.
 import { describe, expect, test } from 'vitest'
 import { BunkerSigner } from 'nostr-tools/nip46'
-import { SimplePool } from 'nostr-tools/pool'
+import type { SimplePool } from 'nostr-tools/pool'
 import { generateSecretKey, verifyEvent } from 'nostr-tools/pure'
 import { now, withTimeout } from '../helpers/clients.ts'
 import { STEP_MS, type AdminClient, type BunkerServer, useBunkerServer, npubToHex } from '../helpers/bunker.ts'

@@ -65,21 +65,25 @@ export type AclReply = ['always', string?, { kind: string }?] | ['once'] | ['nev
  */
 export function aclResponder(b: BunkerServer, pool: SimplePool, decide: (q: { keyName: string; remotePubkey: string; method: string }) => AclReply) {
   const asked: Array<{ keyName: string; remotePubkey: string; method: string }> = []
-  const sub = pool.subscribe(b.bunker.relays, { kinds: [24134], '#p': [b.adminPk], limit: 0 }, {
-    onevent(e: Event) {
-      const nip04ed = e.content.includes('?iv=')
-      const text = nip04ed ? nip04.decrypt(b.adminSk, e.pubkey, e.content) : nip44.decrypt(e.content, nip44.getConversationKey(b.adminSk, e.pubkey))
-      const req = JSON.parse(text) as { id: string; method: string; params: string[] }
-      if (req.method !== 'acl') return
-      const q = JSON.parse(req.params[0])
-      asked.push(q)
-      const answer = decide(q)
-      if (!answer) return
-      const body = JSON.stringify({ id: req.id, result: JSON.stringify(answer) })
-      const content = nip04ed ? nip04.encrypt(b.adminSk, e.pubkey, body) : nip44.encrypt(body, nip44.getConversationKey(b.adminSk, e.pubkey))
-      void Promise.all(pool.publish(b.bunker.relays, finalizeEvent({ kind: 24134, created_at: now(), tags: [['p', e.pubkey]], content }, b.adminSk)))
+  const sub = pool.subscribe(
+    b.bunker.relays,
+    { kinds: [24134], '#p': [b.adminPk], limit: 0 },
+    {
+      onevent(e: Event) {
+        const nip04ed = e.content.includes('?iv=')
+        const text = nip04ed ? nip04.decrypt(b.adminSk, e.pubkey, e.content) : nip44.decrypt(e.content, nip44.getConversationKey(b.adminSk, e.pubkey))
+        const req = JSON.parse(text) as { id: string; method: string; params: string[] }
+        if (req.method !== 'acl') return
+        const q = JSON.parse(req.params[0])
+        asked.push(q)
+        const answer = decide(q)
+        if (!answer) return
+        const body = JSON.stringify({ id: req.id, result: JSON.stringify(answer) })
+        const content = nip04ed ? nip04.encrypt(b.adminSk, e.pubkey, body) : nip44.encrypt(body, nip44.getConversationKey(b.adminSk, e.pubkey))
+        void Promise.all(pool.publish(b.bunker.relays, finalizeEvent({ kind: 24134, created_at: now(), tags: [['p', e.pubkey]], content }, b.adminSk)))
+      },
     },
-  })
+  )
   return { asked, close: () => sub.close() }
 }
 

@@ -32,10 +32,11 @@ export function rawClient(url: string): Promise<RawClient> {
   ws.on('message', (data) => {
     const f = JSON.parse(data.toString()) as unknown[]
     frames.push(f)
-    for (const w of [...waiters]) if (w.pred(f)) {
-      waiters.splice(waiters.indexOf(w), 1)
-      w.resolve(f)
-    }
+    for (const w of [...waiters])
+      if (w.pred(f)) {
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(f)
+      }
   })
   return new Promise((resolve, reject) => {
     ws.once('error', reject)
@@ -50,7 +51,13 @@ export function rawClient(url: string): Promise<RawClient> {
           if (seen) return Promise.resolve(seen)
           return new Promise((res, rej) => {
             const t = setTimeout(() => rej(new Error('timed out waiting for a frame')), timeoutMs)
-            waiters.push({ pred, resolve: (f) => (clearTimeout(t), res(f)) })
+            waiters.push({
+              pred,
+              resolve: (f) => {
+                clearTimeout(t)
+                res(f)
+              },
+            })
           })
         },
         close: () => ws.close(),

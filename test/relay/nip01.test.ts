@@ -1,20 +1,26 @@
 // NIP-01 against the real server, through nostr-tools' Relay and raw frames.
 import { describe, expect, test } from 'vitest'
-import { Relay } from 'nostr-tools/relay'
+import type { Relay } from 'nostr-tools/relay'
 import { generateSecretKey, getPublicKey, type Event } from 'nostr-tools/pure'
 import { now, rawClient, signed, withTimeout, type RawClient } from '../helpers/clients.ts'
 import { useRelayServer, type ServerProcess } from '../helpers/server.ts'
 
 let server: ServerProcess
 let relay: Relay
-useRelayServer((s, r) => void ((server = s), (relay = r)))
+useRelayServer((s, r) => {
+  server = s
+  relay = r
+})
 
 /** Sends a REQ on a raw socket and returns the EVENT frames before EOSE, plus the EOSE count later. */
 async function req(c: RawClient, subId: string, ...filters: object[]): Promise<Event[]> {
   const start = c.frames.length
   c.send(['REQ', subId, ...filters])
   await c.next((f) => f[0] === 'EOSE' && f[1] === subId, 5000, start)
-  return c.frames.slice(start).filter((f) => f[0] === 'EVENT' && f[1] === subId).map((f) => f[2] as Event)
+  return c.frames
+    .slice(start)
+    .filter((f) => f[0] === 'EVENT' && f[1] === subId)
+    .map((f) => f[2] as Event)
 }
 
 async function publishAll(events: Event[]): Promise<void> {
@@ -69,10 +75,23 @@ describe('NIP-01', () => {
   })
 
   test('every single-letter tag filter, and multiple tag filters together', async () => {
-    const e = signed({ tags: [['t', 'alpha'], ['e', 'f'.repeat(64)], ['x', 'thing'], ['L', 'label']] })
+    const e = signed({
+      tags: [
+        ['t', 'alpha'],
+        ['e', 'f'.repeat(64)],
+        ['x', 'thing'],
+        ['L', 'label'],
+      ],
+    })
     await publishAll([e])
     const c = await rawClient(server.url)
-    for (const [i, f] of [{ '#t': ['alpha'] }, { '#e': ['f'.repeat(64)] }, { '#x': ['thing'] }, { '#L': ['label'] }, { '#t': ['alpha'], '#x': ['thing'] }].entries())
+    for (const [i, f] of [
+      { '#t': ['alpha'] },
+      { '#e': ['f'.repeat(64)] },
+      { '#x': ['thing'] },
+      { '#L': ['label'] },
+      { '#t': ['alpha'], '#x': ['thing'] },
+    ].entries())
       expect((await req(c, `t${i}`, f)).map((x) => x.id)).toContain(e.id)
     expect(await req(c, 'none', { '#t': ['alpha'], '#x': ['other'] })).toHaveLength(0)
     c.close()

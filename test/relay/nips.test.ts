@@ -12,7 +12,10 @@ async function ids(c: RawClient, subId: string, filter: object): Promise<string[
   const start = c.frames.length
   c.send(['REQ', subId, filter])
   await c.next((f) => f[0] === 'EOSE' && f[1] === subId, 5000, start)
-  return c.frames.slice(start).filter((f) => f[0] === 'EVENT' && f[1] === subId).map((f) => (f[2] as Event).id)
+  return c.frames
+    .slice(start)
+    .filter((f) => f[0] === 'EVENT' && f[1] === subId)
+    .map((f) => (f[2] as Event).id)
 }
 
 async function ok(c: RawClient, e: Event): Promise<[boolean, string]> {
@@ -30,7 +33,21 @@ describe('NIP-09 deletion', () => {
     const c = await rawClient(server.url)
     await ok(c, mine)
     await ok(c, theirs)
-    expect(await ok(c, signed({ kind: 5, tags: [['e', mine.id], ['e', theirs.id]] }, sk))).toEqual([true, ''])
+    expect(
+      await ok(
+        c,
+        signed(
+          {
+            kind: 5,
+            tags: [
+              ['e', mine.id],
+              ['e', theirs.id],
+            ],
+          },
+          sk,
+        ),
+      ),
+    ).toEqual([true, ''])
     expect(await ids(c, 'd1', { ids: [mine.id, theirs.id] })).toEqual([theirs.id])
     const [accepted, reason] = await ok(c, mine)
     expect(accepted).toBe(false)
@@ -95,7 +112,18 @@ describe('NIP-45 COUNT', () => {
 
 describe('NIP-42 and NIP-70', () => {
   const authEvent = (challenge: string, sk: Uint8Array, relayUrl = server.url) =>
-    finalizeEvent({ kind: 22242, created_at: now(), tags: [['relay', relayUrl], ['challenge', challenge]], content: '' }, sk)
+    finalizeEvent(
+      {
+        kind: 22242,
+        created_at: now(),
+        tags: [
+          ['relay', relayUrl],
+          ['challenge', challenge],
+        ],
+        content: '',
+      },
+      sk,
+    )
 
   test('protected events need AUTH as their author; the challenge comes with the first refusal', async () => {
     const sk = generateSecretKey()

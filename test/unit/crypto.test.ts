@@ -18,7 +18,15 @@ describe('signatures', () => {
   })
 
   test('events we sign verify with nostr-tools; events nostr-tools signs pass checkEvent', () => {
-    const t = { kind: 1, created_at: 1_700_000_000, tags: [['p', pk], ['t', 'ü"\\\n']], content: 'hé "quoted"\n\u2028 😀' }
+    const t = {
+      kind: 1,
+      created_at: 1_700_000_000,
+      tags: [
+        ['p', pk],
+        ['t', 'ü"\\\n'],
+      ],
+      content: 'hé "quoted"\n\u2028 😀',
+    }
     const ours = signEvent(t, sk, pk)
     expect(verifyEvent({ ...ours })).toBe(true)
     expect(checkEvent(ours)).toBe('ok')

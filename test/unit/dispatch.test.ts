@@ -16,7 +16,13 @@ const filters = (...raws: Filter[]) => {
 describe('dispatch table', () => {
   test('indexes by id, author, tag, kind and catch-all; delivers once per subscription', () => {
     const table = createDispatchTable()
-    const e = signed({ kind: 7, tags: [['p', 'f'.repeat(64)], ['t', 'x']] })
+    const e = signed({
+      kind: 7,
+      tags: [
+        ['p', 'f'.repeat(64)],
+        ['t', 'x'],
+      ],
+    })
     const got: string[] = []
     const mk = (name: string, ...raws: Filter[]) => table.add(filters(...raws), () => got.push(name))
     mk('id', { ids: [e.id] })

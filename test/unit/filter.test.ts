@@ -4,7 +4,19 @@ import type { NostrEvent } from '../../relay/event.ts'
 
 const A = 'a'.repeat(64)
 const B = 'b'.repeat(64)
-const ev: NostrEvent = { id: '1'.repeat(64), pubkey: A, created_at: 100, kind: 1, tags: [['p', B], ['t', 'nostr'], ['e', 'x', 'relay']], content: '', sig: '0'.repeat(128) }
+const ev: NostrEvent = {
+  id: '1'.repeat(64),
+  pubkey: A,
+  created_at: 100,
+  kind: 1,
+  tags: [
+    ['p', B],
+    ['t', 'nostr'],
+    ['e', 'x', 'relay'],
+  ],
+  content: '',
+  sig: '0'.repeat(128),
+}
 const norm = (raw: unknown): NormFilter => {
   const f = normaliseFilter(raw)
   if (typeof f === 'string') throw new Error(f)

@@ -49,11 +49,11 @@ describe('NIP-44 v2', () => {
       copy[i] ^= 1
       return copy.toString('base64')
     }
-    expect(() => decrypt('#' + good.slice(1), key)).toThrow('unknown encryption version')
+    expect(() => decrypt(`#${good.slice(1)}`, key)).toThrow('unknown encryption version')
     expect(() => decrypt(flip(0), key)).toThrow('unknown encryption version')
     expect(() => decrypt(flip(bytes.length - 1), key)).toThrow('invalid MAC')
     expect(() => decrypt(flip(40), key)).toThrow('invalid MAC')
-    expect(() => decrypt(good.slice(0, 60) + ',' + good.slice(61), key)).toThrow('invalid base64')
+    expect(() => decrypt(`${good.slice(0, 60)},${good.slice(61)}`, key)).toThrow('invalid base64')
     expect(() => decrypt(good.slice(0, 128), key)).toThrow('invalid payload length')
     expect(() => decrypt(good, randomBytes(32))).toThrow('invalid MAC')
   })

@@ -43,8 +43,8 @@ describe.each(backends.map((b) => [b.backend, b] as const))('%s backend', (_name
   test('malformed input: a false check, or a throw where there is nothing to return', () => {
     const v = vectors[1]
     expect(b.verify(bytes(v.message), v.pubkey.slice(2), v.signature)).toBe(false)
-    expect(b.verify(bytes(v.message), v.pubkey, 'zz' + v.signature.slice(2))).toBe(false)
-    expect(b.verify(bytes(v.message), v.pubkey, v.signature + '00')).toBe(false)
+    expect(b.verify(bytes(v.message), v.pubkey, `zz${v.signature.slice(2)}`)).toBe(false)
+    expect(b.verify(bytes(v.message), v.pubkey, `${v.signature}00`)).toBe(false)
     expect(() => b.sign(bytes(v.message), Buffer.alloc(32))).toThrow()
     expect(() => b.publicKey(Buffer.alloc(32, 0xff))).toThrow()
     expect(() => b.sharedX(randomBytes(32), vectors[5].pubkey)).toThrow() // off the curve
