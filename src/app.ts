@@ -9,10 +9,12 @@ import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { startBunker, type Bunker } from '../plugin/bunker/index.ts'
+import { startBridge, type Bridge } from './bridge/index.ts'
 
 export interface App {
   relay: Relay
   bunker: Bunker
+  bridge: Bridge
   server: RunningServer
   metrics: Metrics
   url: string
@@ -34,6 +36,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     onError: (err, where) => log.error({ err, where }, 'relay error'),
   })
   const metrics = createMetrics(relay)
+  let bridge: Bridge | undefined
+  /** Where the bunker is reached: our URLs and the bridge's upstreams. */
+  const reachable = () => [...urls, ...(bridge?.relays() ?? [])]
   const bunker = await startBunker({
     relay,
     env,
@@ -44,7 +49,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     aclTimeoutMs: config.bunker.aclTimeoutSeconds * 1000,
     autoApprove: config.bunker.autoApprove,
     requestWindowSeconds: config.bunker.requestWindowSeconds,
-    switchRelays: () => config.bunker.relays,
+    // configured relays, else ours plus the upstreams when there are upstreams, else "null"
+    switchRelays: () => (config.bunker.relays.length > 0 ? config.bunker.relays : bridge?.relays().length ? reachable() : []),
+    links: { link: (pubkey, relayUrls) => bridge!.link(pubkey, relayUrls) },
     log: log.child({ plugin: 'bunker' }),
     observe(method, outcome, seconds) {
       metrics.bunkerService.observe({ method, outcome }, seconds)
@@ -52,13 +59,40 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       metrics.bunkerRequests.inc({ method, outcome })
     },
   })
+  bridge = startBridge(config.bridge, {
+    relay,
+    adminPubkey: bunker.adminPubkey,
+    keyring: bunker.keyring,
+    keyExists: (pk) => [...bunker.state.keys.values()].some((k) => k.pubkey === pk),
+    signAuth: (relayUrl, challenge) =>
+      bunker.signAsAdmin({
+        kind: 22242,
+        created_at: Math.floor(Date.now() / 1000),
+        tags: [
+          ['relay', relayUrl],
+          ['challenge', challenge],
+        ],
+        content: '',
+      }),
+    ownUrls: () => urls,
+    env,
+    registry: metrics.registry,
+    log: log.child({ component: 'bridge' }),
+    maxPayload: config.bridge.maxMessageBytes ?? relay.limits.maxMessageBytes,
+  })
   await relay.ready
   const server = await startServer({
     host: config.host,
     port: config.port,
     route: (path) => (path === '/' ? relay : undefined),
     http: {
-      '/healthz': () => ({ contentType: 'text/plain', body: 'ok\n' }),
+      '/healthz': () => {
+        // 200 either way: a degraded bridge still serves local clients; the body names the upstreams
+        const h = bridge!.health()
+        if (!h.degraded) return { contentType: 'text/plain', body: 'ok\n' }
+        const upstreams = h.upstreams.filter((u) => u.state !== 'healthy').map((u) => ({ url: u.url, state: u.state, forMs: u.for }))
+        return { contentType: 'application/json', body: JSON.stringify({ status: 'degraded', upstreams }) }
+      },
       '/metrics': async () => ({ contentType: metrics.registry.contentType, body: await metrics.text() }),
     },
     hardMaxPayload: Math.max(16 * 1024 * 1024, relay.limits.maxMessageBytes * 2),
@@ -68,6 +102,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   return {
     relay,
     bunker,
+    bridge,
     server,
     metrics,
     url,
@@ -75,6 +110,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     env,
     async close() {
       server.close()
+      await bridge!.close()
       await bunker.close()
       relay.close()
       await env.close()

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util'
 import { nip19 } from 'nostr-tools'
 import { z } from 'zod'
 import { secp256k1 } from '../native/secp256k1/index.ts'
+import { bridgeSchema } from './bridge/config.ts'
 
 const limitsSchema = z
   .object({
@@ -71,6 +72,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}), // an absent `bunker` is parsed as {}, so the field defaults above apply
+    /** Upstream relays the bunker's traffic is mirrored through (src/bridge). */
+    bridge: bridgeSchema,
   })
   .strict()
 
@@ -105,6 +108,8 @@ export const USAGE = `usage: npm start -- [options]
   --public-url URL   URL clients reach this relay at, repeatable
   --config FILE      JSON config file (env NSECRELAY_CONFIG)
   --log-level L      fatal|error|warn|info|debug|trace|silent (env NSECRELAY_LOG_LEVEL)
+  --upstream URL     ws(s):// relay the bunker is also reached through, repeatable
+                     (env NSECRELAY_UPSTREAMS, comma separated; config bridge.upstreams)
   vault secret: env NSECRELAY_VAULT_SECRET or NSECRELAY_VAULT_SECRET_FILE`
 
 /** Reads argv and env into a validated Config; throws a readable error on bad input. */
@@ -119,6 +124,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       'public-url': { type: 'string', multiple: true },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      upstream: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -141,7 +147,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     publicUrls: values['public-url'],
     logLevel: values['log-level'],
   })
-  const parsed = configSchema.safeParse({ ...file, ...fromEnv, ...fromArgs })
+  const upstreams = values.upstream ?? splitList(env.NSECRELAY_UPSTREAMS)
+  const bridge = upstreams ? { bridge: { ...(file.bridge as object), upstreams: upstreams.map((url) => ({ url })) } } : {}
+  const parsed = configSchema.safeParse({ ...file, ...fromEnv, ...fromArgs, ...bridge })
   if (!parsed.success) throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`)
   return parsed.data
 }

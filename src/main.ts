@@ -44,7 +44,10 @@ async function main(): Promise<void> {
   else log.info({ secp256k1: 'native' }, 'native libsecp256k1 in use')
   log.info({ data: config.data, host: app.server.host, port: app.server.port }, 'relay started')
   process.stdout.write(`listening ${app.url}\n`)
-  process.stdout.write(`${app.bunker.connectionString(app.urls)}\n`)
+  // The bunker:// line names the upstreams too: it is printed once they listen (or after the bound).
+  await app.bridge.ready(config.bridge.startTimeoutMs)
+  for (const u of app.bridge.health().upstreams) if (u.state !== 'healthy') log.warn({ upstream: u.url, state: u.state }, 'bridge: upstream not ready at start')
+  process.stdout.write(`${app.bunker.connectionString([...app.urls, ...app.bridge.relays()])}\n`)
 }
 
 main().catch((err) => {

@@ -7,6 +7,7 @@ import { fail, keyAdminMethods, type AdminMethod, type KeyAdminDeps } from './ad
 import type { Approvals } from './approvals.ts'
 import { windowError, type Channel, type Identity, type Log } from './channel.ts'
 import type { Scheme } from './crypto.ts'
+import { nostrconnectAdminMethods, type RelayLinks } from './nostrconnect.ts'
 
 export interface AdminDeps extends KeyAdminDeps {
   channel: Channel
@@ -16,6 +17,8 @@ export interface AdminDeps extends KeyAdminDeps {
   windowSeconds: number
   /** Remembers the scheme each admin speaks, for the questions we send it. */
   noteScheme: (admin: string, scheme: Scheme) => void
+  /** The relay bridge, for connect_nostrconnect. */
+  links?: RelayLinks
 }
 
 export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEvent) => void {
@@ -26,6 +29,7 @@ export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEven
     get_public_key: () => ({ result: admin.pubkey }),
     ...keyAdminMethods(deps),
     ...accessAdminMethods(deps.state),
+    ...nostrconnectAdminMethods(deps),
   }
 
   return (event) => {

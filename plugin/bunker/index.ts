@@ -3,13 +3,15 @@
 // resolves, so the bunker:// line is never printed before the bunker can hear.
 import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
+import type { NostrEvent } from '../../relay/relay.ts'
 import { createAdmin } from './admin.ts'
 import { ADMIN_KIND, createApprovals } from './approvals.ts'
 import { createChannel, type Identity, type Log, type RelayHost } from './channel.ts'
 import { createCipher, type Scheme } from './crypto.ts'
 import { createKeyring, NIP46_KIND, type Keyring } from './keyring.ts'
 import { createNip46 } from './nip46.ts'
-import { publicKeyOf } from './sign.ts'
+import type { RelayLinks } from './nostrconnect.ts'
+import { publicKeyOf, signEvent, type Template } from './sign.ts'
 import { openBunkerState, type BunkerState } from './state.ts'
 import { loadAdminKey, openVault, type VaultKey } from './vault.ts'
 
@@ -31,6 +33,8 @@ export interface BunkerOptions {
   switchRelays?: () => string[]
   log: Log
   observe?: (method: string, outcome: 'ok' | 'error', seconds: number) => void
+  /** The relay bridge: opens a nostrconnect:// client's relays for a key. */
+  links?: RelayLinks
 }
 
 export interface Bunker {
@@ -39,6 +43,8 @@ export interface Bunker {
   readonly state: BunkerState
   /** bunker://<admin hex>?relay=<url>&relay=... */
   connectionString(relayUrls: string[]): string
+  /** Signs as the admin identity (NIP-42 AUTH to the bridge's upstream relays). */
+  signAsAdmin(t: Template): NostrEvent
   close(): Promise<void>
 }
 
@@ -72,7 +78,19 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
   const nip46 = createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
   const keyring = createKeyring(opts.relay, nip46)
   const onAdmin = createAdmin(
-    { state, keyring, vault, scryptLogN: logn, channel, approvals, log: opts.log, admins, windowSeconds, noteScheme: (a, s) => adminSchemes.set(a, s) },
+    {
+      state,
+      keyring,
+      vault,
+      scryptLogN: logn,
+      channel,
+      approvals,
+      log: opts.log,
+      admins,
+      windowSeconds,
+      noteScheme: (a, s) => adminSchemes.set(a, s),
+      links: opts.links,
+    },
     admin,
   )
   const adminSub = opts.relay.subscribe([{ kinds: [NIP46_KIND, ADMIN_KIND], '#p': [admin.pubkey] }], onAdmin)
@@ -94,6 +112,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
     adminPubkey: admin.pubkey,
     keyring,
     state,
+    signAsAdmin: (t) => signEvent(t, admin.sk, admin.pubkey),
     connectionString: (urls) => `bunker://${admin.pubkey}?${urls.map((u) => `relay=${encodeURIComponent(u)}`).join('&')}`,
     async close() {
       adminSub.close()
