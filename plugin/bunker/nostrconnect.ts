@@ -41,8 +41,8 @@ export interface NostrconnectUri {
 const MAX_RELAYS = 8
 const MAX_PERMS = 64
 /** Methods a permission can name; the session methods (connect, ping, ...) need none. */
-const PERMISSION_METHODS = new Set(['sign_event', 'nip04_encrypt', 'nip04_decrypt', 'nip44_encrypt', 'nip44_decrypt', 'get_public_key'])
-const SESSION = new Set(['connect', 'ping', 'switch_relays', 'logout'])
+const PERMISSION_METHODS = new Set(['sign_event', 'nip04_encrypt', 'nip04_decrypt', 'nip44_encrypt', 'nip44_decrypt'])
+const SESSION = new Set(['connect', 'ping', 'get_public_key', 'switch_relays', 'logout'])
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/
 

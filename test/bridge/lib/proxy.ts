@@ -1,6 +1,7 @@
 // The tests' own TCP proxy on loopback: a fixed one-way latency in each direction, order kept. It
 // can be cut (every connection dropped, new ones refused) and restored on the same port, to take a
-// link down while both ends stay up.
+// link down while both ends stay up; or pointed at another port, for a relay restarted elsewhere
+// (a port with connections in TIME_WAIT cannot be listened on again at once).
 import { connect, createServer, type Server, type Socket } from 'node:net'
 
 function delayed(from: Socket, to: Socket, ms: number): void {
@@ -22,18 +23,21 @@ export interface TestProxy {
   cut(): Promise<void>
   /** Listens again on the same port. */
   restore(): Promise<void>
+  /** New connections go to this port from now on. */
+  retarget(port: number): void
   close(): Promise<void>
 }
 
 export async function startTestProxy(targetPort: number, ms: number): Promise<TestProxy> {
   const sockets = new Set<Socket>()
+  let target = targetPort
   let server: Server | undefined
   let port = 0
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const s = createServer((client) => {
         client.setNoDelay(true)
-        const upstream = connect({ host: '127.0.0.1', port: targetPort }, () => upstream.setNoDelay(true))
+        const upstream = connect({ host: '127.0.0.1', port: target }, () => upstream.setNoDelay(true))
         sockets.add(client).add(upstream)
         client.on('close', () => sockets.delete(client))
         upstream.on('close', () => sockets.delete(upstream))
@@ -56,5 +60,5 @@ export async function startTestProxy(targetPort: number, ms: number): Promise<Te
       server = undefined
     })
   await listen()
-  return { url: `ws://127.0.0.1:${port}`, port, cut, restore: listen, close: cut }
+  return { url: `ws://127.0.0.1:${port}`, port, cut, restore: listen, retarget: (p) => void (target = p), close: cut }
 }
