@@ -68,7 +68,7 @@ export interface Bridge extends RelayLinks {
   /** Upstreams the bunker is reachable through (readable and writable), for bunker:// and switch_relays. */
   relays(): string[]
   health(): BridgeHealth
-  /** Resolves once every configured upstream is healthy, or after `timeoutMs`. */
+  /** Resolves once every upstream (nostrconnect relays too) is healthy, or after `timeoutMs`. */
   ready(timeoutMs: number): Promise<void>
   close(): Promise<void>
 }
@@ -241,7 +241,7 @@ export function startBridge(cfg: BridgeConfig, host: BridgeHost): Bridge {
     health,
     async ready(timeoutMs) {
       const deadline = Date.now() + timeoutMs
-      while (Date.now() < deadline && configured.some((u) => u.status().state !== 'healthy')) await new Promise((r) => setTimeout(r, 20))
+      while (Date.now() < deadline && [...all.values()].some((u) => u.status().state !== 'healthy')) await new Promise((r) => setTimeout(r, 20))
     },
     async close() {
       closed = true

@@ -38,7 +38,12 @@ async function lostConnects(x: Bridged, relay: string, pool: SimplePool, n: numb
 }
 
 function useLazyRelay(eose: 'late' | 'early', configs: Record<string, Record<string, unknown>>) {
-  const ctx = { relay: undefined as Child | undefined, pool: undefined as SimplePool | undefined, bridged: {} as Record<string, Bridged> }
+  const ctx = {
+    relay: undefined as Child | undefined,
+    pool: undefined as SimplePool | undefined,
+    bridged: {} as Record<string, Bridged>,
+    servers: [] as BunkerServer[],
+  }
   beforeAll(async () => {
     ctx.relay = await startLazyRelay(['--req-delay-ms', String(DELAY_MS), '--eose', eose])
     ctx.pool = await fastPool()
@@ -47,6 +52,7 @@ function useLazyRelay(eose: 'late' | 'early', configs: Record<string, Record<str
       Object.entries(configs).map(async ([name, bridge]) => {
         // autoApprove: a client's connect is acked without a token, so only the race is measured
         const b = await startBridged([lazyUrl], bridge, { bunker: { scryptLogN: 10, autoApprove: true } })
+        ctx.servers.push(b)
         // Without a probe, a relay that acknowledges early fools the start-up wait as well: the
         // control's admin waits until the bridge's subscription is really live.
         if (eose === 'early' && bridge.confirm !== 'probe') await new Promise((r) => setTimeout(r, 2 * DELAY_MS))
@@ -55,10 +61,8 @@ function useLazyRelay(eose: 'late' | 'early', configs: Record<string, Record<str
     )
   })
   afterAll(async () => {
-    for (const x of Object.values(ctx.bridged)) {
-      await x.admin.close()
-      await x.b.server.stop()
-    }
+    for (const x of Object.values(ctx.bridged)) await x.admin.close()
+    for (const b of ctx.servers) await b.server.stop()
     ctx.pool?.destroy()
     await ctx.relay?.stop()
   })

@@ -11,7 +11,7 @@ import type { SimplePool } from 'nostr-tools/pool'
 import { generateSecretKey, getPublicKey, verifyEvent, type Event } from 'nostr-tools/pure'
 import { now, withTimeout } from '../helpers/clients.ts'
 import { bunkerSignerAdmin, fastPool, npubToHex, STEP_MS, type AdminClient, type BunkerServer } from '../helpers/bunker.ts'
-import type { ServerProcess } from '../helpers/server.ts'
+import { tempDir, type ServerProcess } from '../helpers/server.ts'
 import { metric, startBridged, startLazyRelay, startUpstreamRelay, type Child } from './lib/setup.ts'
 
 let upstream: ServerProcess
@@ -107,4 +107,28 @@ describe('nostrconnect://', () => {
     expect(await users()).toBe(usersBefore)
     expect(await upstreams()).toBe(upstreamsBefore)
   })
+})
+
+describe('nostrconnect relays are remembered', () => {
+  test('after a restart (keys back unlocked by the vault), the client on its own relay is heard at once', async () => {
+    const opts = { data: tempDir(), adminSk: generateSecretKey(), env: { NSECRELAY_VAULT_SECRET: 'vault secret for the bridge test' } }
+    let server = await startBridged([], {}, {}, opts)
+    const admin2 = await bunkerSignerAdmin(server, pool)
+    const { npub } = JSON.parse(await admin2.call('create_new_key', ['persist', 'pw']))
+    const clientSk = generateSecretKey()
+    const pending = BunkerSigner.fromURI(clientSk, uri(clientSk, lazy.url, 'persist-secret'), { pool, skipSwitchRelays: true }, 10_000)
+    await admin2.call('connect_nostrconnect', ['persist', uri(clientSk, `${lazy.url}/?lazy=1`, 'persist-secret', 'sign_event')])
+    const signer = await withTimeout(pending, 10_000, 'fromURI')
+    await withTimeout(signer.signEvent({ kind: 1, content: 'before', tags: [], created_at: now() }), STEP_MS, 'sign before')
+    await admin2.close()
+    await server.server.stop()
+    server = await startBridged([], {}, {}, opts) // the bunker:// line comes once the remembered relay listens again
+    try {
+      const ev = await withTimeout(signer.signEvent({ kind: 1, content: 'after', tags: [], created_at: now() }), STEP_MS, 'sign after the restart')
+      expect(ev.pubkey).toBe(npubToHex(npub))
+    } finally {
+      await signer.close()
+      await server.server.stop()
+    }
+  }, 60_000)
 })
