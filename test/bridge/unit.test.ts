@@ -286,3 +286,21 @@ test('backoff: full jitter between the floor and a doubling cap, reset after a s
   b.disconnected()
   expect(b.attempts).toBe(0)
 })
+
+describe('configuration', () => {
+  test('--upstream (repeatable) beats NSECRELAY_UPSTREAMS beats bridge.upstreams; other bridge settings stay', async () => {
+    const { loadConfig } = await import('../../src/config.ts')
+    const { writeFileSync } = await import('node:fs')
+    const { tempDir } = await import('../helpers/server.ts')
+    const file = `${tempDir()}/c.json`
+    writeFileSync(file, JSON.stringify({ bridge: { confirm: 'probe', upstreams: [{ url: 'wss://file.example', write: false }] } }))
+    expect(loadConfig(['--config', file], {}).bridge.upstreams).toEqual([{ url: 'wss://file.example', read: true, write: false }])
+    const fromEnv = loadConfig(['--config', file], { NSECRELAY_UPSTREAMS: 'wss://a.example, ws://b.example:7000' }).bridge
+    expect(fromEnv.upstreams.map((u) => u.url)).toEqual(['wss://a.example', 'ws://b.example:7000'])
+    expect(fromEnv.confirm).toBe('probe')
+    const fromArgs = loadConfig(['--config', file, '--upstream', 'wss://c.example', '--upstream', 'wss://d.example'], { NSECRELAY_UPSTREAMS: 'wss://a.example' })
+    expect(fromArgs.bridge.upstreams.map((u) => u.url)).toEqual(['wss://c.example', 'wss://d.example'])
+    expect(loadConfig([], {}).bridge).toMatchObject({ upstreams: [], confirm: 'eose', confirmTimeoutMs: 5000, ephemeralTtlSeconds: 30, pingSeconds: 20 })
+    expect(() => loadConfig(['--upstream', 'https://not-a-relay.example'], {})).toThrow(/ws:\/\/ or wss:\/\//)
+  })
+})
