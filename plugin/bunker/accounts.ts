@@ -172,7 +172,7 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
     }
   }
 
-  /** Checks in order of cost; a refusal changes nothing and spends no rate-limit token. */
+  /** Checks in order of cost; a refusal changes nothing (only a full provider spends a token). */
   function createAccount(inbound: Inbound, params: string[]): Reply | Promise<Reply> {
     const source = origins?.take(inbound.event.id)
     if (!settings.enabled) return fail('restricted: this bunker does not create accounts')
@@ -194,8 +194,8 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
       return fail('error: this provider is misconfigured; try again later')
     }
     if (pending.size >= settings.maxPending) return fail('rate-limited: too many accounts are being created right now; try again')
-    if (accountCount() >= settings.maxAccounts) return fail('restricted: this provider takes no more accounts')
     if (!limit.take(source)) return fail('rate-limited: too many accounts created; try again later')
+    if (accountCount() >= settings.maxAccounts) return fail('restricted: this provider takes no more accounts') // O(names): after the limit
     return create(id, inbound.event.pubkey, policy)
   }
 
