@@ -124,12 +124,6 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
     settings.enabled && deps.hooks ? watchRequestOrigins(deps.hooks, [NIP46_KIND, ADMIN_KIND], provider.pubkey) : undefined
   /** Names being created (scrypt running): taken for everybody else. */
   const pending = new Set<string>()
-  /** key pubkey -> the client that created it, for the provider wire */
-  const creators = new Map<string, string>()
-  for (const n of state.names.values()) {
-    const key = state.keys.get(n.keyName)
-    if (n.creator && key) creators.set(key.pubkey, n.creator)
-  }
   let keyring: Keyring | undefined
   let providerSub: { close(): void } | undefined
 
@@ -163,7 +157,6 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
         state.audit({ at: key.createdAt, event: 'account_created', key: id, client })
       })
       if (!record) return fail(`duplicate: ${id} is taken`)
-      creators.set(record.pubkey, client)
       // storeNewKey registered the key: it is in the dispatch table before this reply is written.
       // Bridge hook point: this reply announces record.pubkey to the upstreams.
       return { result: record.pubkey }
@@ -218,7 +211,12 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
     adminMethods: nameAdminMethods(state, () => rules),
     route(direct) {
       const viaProvider = deps.nip46Over(providerWire(deps.channel, () => provider))
-      return routeRequests({ direct, viaProvider, cipher: deps.cipher, provider: () => provider, creatorOf: (pk) => creators.get(pk) })
+      // an account key is named after its name record, which remembers who created it
+      const creatorOf = (key: Identity) => {
+        const n = state.names.get(key.name)
+        return n?.keyName === key.name ? n.creator : undefined
+      }
+      return routeRequests({ direct, viaProvider, cipher: deps.cipher, provider: () => provider, creatorOf })
     },
     async start(k) {
       keyring = k

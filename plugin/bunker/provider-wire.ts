@@ -36,8 +36,8 @@ export function routeRequests(opts: {
   viaProvider: OnRequest
   cipher: Cipher
   provider: () => Identity
-  /** The client that created the key with this pubkey, if create_account did. */
-  creatorOf: (keyPubkey: string) => string | undefined
+  /** The client that created this key, if create_account did. */
+  creatorOf: (key: Identity) => string | undefined
 }): OnRequest {
   const readableByProvider = (event: NostrEvent): boolean => {
     const p = opts.provider()
@@ -49,7 +49,7 @@ export function routeRequests(opts: {
     }
   }
   return (identity, event) => {
-    if (opts.creatorOf(identity.pubkey) === event.pubkey && readableByProvider(event)) return opts.viaProvider(identity, event)
+    if (opts.creatorOf(identity) === event.pubkey && readableByProvider(event)) return opts.viaProvider(identity, event)
     opts.direct(identity, event)
   }
 }
