@@ -26,13 +26,20 @@ export interface HttpReply {
   body: string
 }
 
+/** What an HTTP route may read of its request (uWS requests are gone once the handler returns). */
+export interface HttpRequestInfo {
+  /** The query string, without `?`; empty when none. */
+  query: string
+  host: string
+}
+
 export interface ServerOptions {
   host: string
   port: number
   /** Relay serving a URL path ("/" for the default relay), or undefined for 404. */
   route: (path: string) => Relay | undefined
   /** Extra HTTP GET routes by exact path (/metrics, /healthz, ...). */
-  http?: Record<string, () => HttpReply | Promise<HttpReply>>
+  http?: Record<string, (req: HttpRequestInfo) => HttpReply | Promise<HttpReply>>
   /** Hard cap on a frame; above it uWS drops the connection. Below it, relay limits answer politely. */
   hardMaxPayload?: number
 }
@@ -80,7 +87,8 @@ function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequ
   if (extra) {
     let aborted = false
     res.onAborted(() => (aborted = true))
-    Promise.resolve()
+    const info: HttpRequestInfo = { query: req.getQuery() ?? '', host: req.getHeader('host') }
+    Promise.resolve(info)
       .then(extra)
       .then(
         (r) => !aborted && res.cork(() => reply(res, r)),

@@ -45,6 +45,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     autoApprove: config.bunker.autoApprove,
     requestWindowSeconds: config.bunker.requestWindowSeconds,
     switchRelays: () => config.bunker.relays,
+    accounts: { settings: config.bunker.accounts, hooks: relay.hooks, relayUrls: () => urls },
     log: log.child({ plugin: 'bunker' }),
     observe(method, outcome, seconds) {
       metrics.bunkerService.observe({ method, outcome }, seconds)
@@ -60,6 +61,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     http: {
       '/healthz': () => ({ contentType: 'text/plain', body: 'ok\n' }),
       '/metrics': async () => ({ contentType: metrics.registry.contentType, body: await metrics.text() }),
+      '/.well-known/nostr.json': (req) => ({ contentType: 'application/json', body: bunker.accounts.wellKnown(req) }),
     },
     hardMaxPayload: Math.max(16 * 1024 * 1024, relay.limits.maxMessageBytes * 2),
   })

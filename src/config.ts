@@ -22,6 +22,56 @@ const limitsSchema = z
   .partial()
   .strict()
 
+const accountsSchema = z
+  .object({
+    /** create_account and the NIP-89 announcement; needs a vault secret and a domain. */
+    enabled: z.boolean().default(false),
+    /** Domains names are made and served on (/.well-known/nostr.json). */
+    domains: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'a domain name')
+          .transform((d) => d.toLowerCase()),
+      )
+      .default([]),
+    /** Who hears create_account and signs the NIP-89 event: the admin key, or a key of its own. */
+    provider: z.enum(['admin', 'own']).default('admin'),
+    /** NIP-89 profile of the provider. */
+    name: z.string().min(1).max(100).default('nsecrelay'),
+    picture: z.string().url().optional(),
+    about: z.string().max(1000).optional(),
+    /** Policy whose rules the creating client gets; none: session methods only (connect, ping, ...). */
+    policyId: z.number().int().positive().optional(),
+    /** What a requested name must also match, besides NIP-05's a-z 0-9 . _ - (1 to 64). */
+    namePattern: z
+      .string()
+      .refine((p) => {
+        try {
+          new RegExp(p)
+          return true
+        } catch {
+          return false
+        }
+      }, 'a regular expression')
+      .default('^[a-z0-9][a-z0-9._-]{0,31}$'),
+    /** Names strangers may not take (`_`, the provider's own, always is). */
+    reservedNames: z
+      .array(z.string())
+      .default(['admin', 'administrator', 'root', 'abuse', 'postmaster', 'hostmaster', 'webmaster', 'support', 'security', 'noreply', 'nostr']),
+    /** Accounts one source address may create per hour (0: no bound). */
+    perIpPerHour: z.number().int().nonnegative().default(5),
+    /** Accounts everybody together may create per hour (0: no bound). */
+    perHour: z.number().int().nonnegative().default(100),
+    /** Keys create_account may make in all. */
+    maxAccounts: z.number().int().nonnegative().default(10_000),
+    /** Creations in flight at once: each is one scrypt. */
+    maxPending: z.number().int().positive().default(8),
+    /** The creating client's first connect waits for an admin's approval. */
+    approveFirstConnect: z.boolean().default(false),
+  })
+  .strict()
+
 const pubkey = z.string().transform((v, ctx) => {
   if (/^[0-9a-f]{64}$/.test(v)) return v
   try {
@@ -68,6 +118,8 @@ export const configSchema = z
         scryptLogN: z.number().int().min(4).max(22).default(16),
         /** Approves every unknown client and request without asking: a single-user box, or benchmarks. */
         autoApprove: z.boolean().default(false),
+        /** The account provider: create_account, NIP-05 names, NIP-89 (README "Accounts"). */
+        accounts: accountsSchema.prefault({}),
       })
       .strict()
       .prefault({}), // an absent `bunker` is parsed as {}, so the field defaults above apply

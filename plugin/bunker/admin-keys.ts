@@ -42,6 +42,29 @@ export function keyCounts(state: BunkerState, keyName: string): { userCount: num
   return { userCount, tokenCount }
 }
 
+/**
+ * Encrypts a new key (NIP-49, and the vault wrap when there is a vault), stages it with whatever
+ * `stage` adds, commits that as one transaction and registers the key. Callers reply only after it
+ * resolves. Undefined, with nothing written, when a key of that name appeared while we hashed.
+ */
+export async function storeNewKey(
+  deps: KeyAdminDeps,
+  keyName: string,
+  sk: Uint8Array,
+  passphrase: string,
+  stage?: (record: KeyRecord) => void,
+): Promise<KeyRecord | undefined> {
+  const ncryptsec = await encryptUserKey(sk, passphrase, deps.scryptLogN)
+  if (deps.state.keys.has(keyName)) return undefined
+  const record: KeyRecord = { name: keyName, pubkey: publicKeyOf(sk), ncryptsec, vaultWrapped: deps.vault?.wrap(sk), createdAt: Date.now() }
+  deps.state.put('key', record)
+  deps.state.audit({ at: record.createdAt, event: 'key_created', key: keyName })
+  stage?.(record)
+  await deps.state.commit()
+  deps.keyring.register(keyName, sk) // synchronous; the reply is published only after this returns
+  return record
+}
+
 export function keyAdminMethods(deps: KeyAdminDeps): Record<string, AdminMethod> {
   const { state, keyring } = deps
   const npubOf = (k: KeyRecord) => nip19.npubEncode(k.pubkey)
@@ -53,13 +76,8 @@ export function keyAdminMethods(deps: KeyAdminDeps): Record<string, AdminMethod>
       if (state.keys.has(keyName)) return fail(`a key named ${keyName} already exists`)
       const sk = nsec ? decodeSecret(nsec) : generateSecretKey()
       if (!sk) return fail('the nsec given is not a valid secret key')
-      const ncryptsec = await encryptUserKey(sk, passphrase, deps.scryptLogN)
-      if (state.keys.has(keyName)) return fail(`a key named ${keyName} already exists`) // created while we hashed
-      const record: KeyRecord = { name: keyName, pubkey: publicKeyOf(sk), ncryptsec, vaultWrapped: deps.vault?.wrap(sk), createdAt: Date.now() }
-      state.put('key', record)
-      state.audit({ at: record.createdAt, event: 'key_created', key: keyName })
-      await state.commit()
-      keyring.register(keyName, sk) // synchronous; the reply is published only after this returns
+      const record = await storeNewKey(deps, keyName, sk, passphrase)
+      if (!record) return fail(`a key named ${keyName} already exists`) // created while we hashed
       return ok({ npub: npubOf(record) })
     },
 
@@ -100,6 +118,7 @@ export function keyAdminMethods(deps: KeyAdminDeps): Record<string, AdminMethod>
         state.remove('user', u.id)
       }
       for (const t of [...state.tokens.values()]) if (t.keyName === keyName) state.remove('token', t.id)
+      for (const n of state.namesOf(keyName)) state.remove('name', n.id)
       state.remove('key', keyName)
       state.audit({ at: Date.now(), event: 'key_deleted', key: keyName })
       await state.commit()

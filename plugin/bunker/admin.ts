@@ -2,6 +2,7 @@
 // admin identity, accepted from admin authors only. The same subscription carries the admins'
 // answers to our acl questions.
 import type { NostrEvent } from '../../relay/relay.ts'
+import type { Accounts } from './accounts.ts'
 import { accessAdminMethods } from './admin-access.ts'
 import { fail, keyAdminMethods, type AdminMethod, type KeyAdminDeps } from './admin-keys.ts'
 import type { Approvals } from './approvals.ts'
@@ -16,6 +17,8 @@ export interface AdminDeps extends KeyAdminDeps {
   windowSeconds: number
   /** Remembers the scheme each admin speaks, for the questions we send it. */
   noteScheme: (admin: string, scheme: Scheme) => void
+  /** create_account (anyone may ask) and the admin methods for names. */
+  accounts?: Accounts
 }
 
 export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEvent) => void {
@@ -26,6 +29,7 @@ export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEven
     get_public_key: () => ({ result: admin.pubkey }),
     ...keyAdminMethods(deps),
     ...accessAdminMethods(deps.state),
+    ...deps.accounts?.adminMethods,
   }
 
   return (event) => {
@@ -40,6 +44,7 @@ export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEven
     if (msg.type === 'invalid') return deps.channel.answerInvalid(inbound)
     const { method, params } = msg.req
     deps.channel.respond(inbound, method, () => {
+      if (method === 'create_account' && deps.accounts) return deps.accounts.createAccount(inbound, params) // open to anyone
       if (!isAdmin) return fail('You are not designated to administrate this bunker')
       deps.noteScheme(event.pubkey, inbound.scheme)
       const stale = windowError(event, deps.windowSeconds)

@@ -3,9 +3,11 @@
 // resolves, so the bunker:// line is never printed before the bunker can hear.
 import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
+import type { Hooks } from '../../relay/relay.ts'
+import { openAccounts, type AccountSettings, type Accounts, defaultAccountSettings } from './accounts.ts'
 import { createAdmin } from './admin.ts'
 import { ADMIN_KIND, createApprovals } from './approvals.ts'
-import { createChannel, type Identity, type Log, type RelayHost } from './channel.ts'
+import { createChannel, type Channel, type Identity, type Log, type RelayHost } from './channel.ts'
 import { createCipher, type Scheme } from './crypto.ts'
 import { createKeyring, NIP46_KIND, type Keyring } from './keyring.ts'
 import { createNip46 } from './nip46.ts'
@@ -31,12 +33,15 @@ export interface BunkerOptions {
   switchRelays?: () => string[]
   log: Log
   observe?: (method: string, outcome: 'ok' | 'error', seconds: number) => void
+  /** The account provider (create_account, names, NIP-89); off unless settings.enabled. */
+  accounts?: { settings: AccountSettings; hooks?: Pick<Hooks, 'onAccepted'>; relayUrls: () => string[] }
 }
 
 export interface Bunker {
   readonly adminPubkey: string
   readonly keyring: Keyring
   readonly state: BunkerState
+  readonly accounts: Accounts
   /** bunker://<admin hex>?relay=<url>&relay=... */
   connectionString(relayUrls: string[]): string
   close(): Promise<void>
@@ -69,10 +74,41 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
     timeoutMs: opts.aclTimeoutMs ?? 10_000,
     autoApprove: opts.autoApprove,
   })
-  const nip46 = createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
-  const keyring = createKeyring(opts.relay, nip46)
+  const nip46Over = (channel: Channel) =>
+    createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
+  const nip46 = nip46Over(channel)
+  const accounts = await openAccounts({
+    settings: opts.accounts?.settings ?? defaultAccountSettings,
+    hooks: opts.accounts?.hooks,
+    relayUrls: opts.accounts?.relayUrls ?? (() => []),
+    state,
+    vault,
+    vaultSecret: opts.vaultSecret,
+    scryptLogN: logn,
+    channel,
+    cipher,
+    relay: opts.relay,
+    admin,
+    dataDir: opts.dataDir,
+    log: opts.log,
+    windowSeconds,
+    nip46Over,
+  })
+  const keyring = createKeyring(opts.relay, accounts.route(nip46))
   const onAdmin = createAdmin(
-    { state, keyring, vault, scryptLogN: logn, channel, approvals, log: opts.log, admins, windowSeconds, noteScheme: (a, s) => adminSchemes.set(a, s) },
+    {
+      state,
+      keyring,
+      vault,
+      scryptLogN: logn,
+      channel,
+      approvals,
+      log: opts.log,
+      admins,
+      windowSeconds,
+      noteScheme: (a, s) => adminSchemes.set(a, s),
+      accounts,
+    },
     admin,
   )
   const adminSub = opts.relay.subscribe([{ kinds: [NIP46_KIND, ADMIN_KIND], '#p': [admin.pubkey] }], onAdmin)
@@ -86,6 +122,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
       unlocked++
     }
   }
+  await accounts.start(keyring)
   if (opts.admins.length === 0) opts.log.warn({}, 'no admins configured (--admin): nobody can create or unlock keys')
   if (opts.autoApprove) opts.log.warn({}, 'bunker.autoApprove is on: every client and request is approved without asking')
   opts.log.info({ keys: state.keys.size, unlocked, admins: opts.admins.length }, 'bunker started')
@@ -94,9 +131,11 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
     adminPubkey: admin.pubkey,
     keyring,
     state,
+    accounts,
     connectionString: (urls) => `bunker://${admin.pubkey}?${urls.map((u) => `relay=${encodeURIComponent(u)}`).join('&')}`,
     async close() {
       adminSub.close()
+      accounts.close()
       for (const k of state.keys.keys()) keyring.unregister(k)
       await state.commit() // writes staged for a coalesced commit
     },

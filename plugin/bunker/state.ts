@@ -69,7 +69,17 @@ export interface Permission {
   source?: { policyId: number; rule: number }
 }
 
-type Kind = 'key' | 'policy' | 'token' | 'user' | 'perm'
+/** A NIP-05 name for a key, served at /.well-known/nostr.json (accounts). */
+export interface NameRecord {
+  /** `local@domain`, lowercase */
+  id: string
+  keyName: string
+  createdAt: number
+  /** The client that made the key with create_account; absent for a name an admin set. */
+  creator?: string
+}
+
+type Kind = 'key' | 'policy' | 'token' | 'user' | 'perm' | 'name'
 type DbKey = [string, string | number] | [string, number, number]
 
 export interface BunkerState {
@@ -78,28 +88,34 @@ export interface BunkerState {
   tokens: Map<number, Token>
   users: Map<number, KeyUser>
   perms: Map<number, Permission>
+  names: Map<string, NameRecord>
   vault?: VaultParams
   nextId(kind: 'policy' | 'token' | 'user' | 'perm'): number
   userFor(keyName: string, client: string): KeyUser | undefined
   tokenBySecret(secret: string): Token | undefined
   permsOf(userId: number): Permission[]
+  namesOf(keyName: string): NameRecord[]
   /** Stages writes and deletions; `commit()` makes them durable in one transaction. */
   put(kind: 'key', v: KeyRecord): void
   put(kind: 'policy', v: Policy): void
   put(kind: 'token', v: Token): void
   put(kind: 'user', v: KeyUser): void
   put(kind: 'perm', v: Permission): void
+  put(kind: 'name', v: NameRecord): void
   remove(kind: Kind, id: string | number): void
   setVault(params: VaultParams): void
   audit(entry: Record<string, unknown>): void
   commit(): Promise<void>
 }
 
-const idOf = (kind: Kind, v: { id?: number; name?: string }): string | number => (kind === 'key' ? v.name! : v.id!)
+const idOf = (kind: Kind, v: { id?: number | string; name?: string }): string | number => (kind === 'key' ? v.name! : v.id!)
 
 export function openBunkerState(env: RootDatabase): BunkerState {
   const db: Database<unknown, DbKey> = env.openDB({ name: 'bunker' })
-  const maps = { key: new Map(), policy: new Map(), token: new Map(), user: new Map(), perm: new Map() } as Record<Kind, Map<string | number, unknown>>
+  const maps = { key: new Map(), policy: new Map(), token: new Map(), user: new Map(), perm: new Map(), name: new Map() } as Record<
+    Kind,
+    Map<string | number, unknown>
+  >
   const ids = { policy: 0, token: 0, user: 0, perm: 0 }
   let vault: VaultParams | undefined
   let auditSeq = 0
@@ -121,6 +137,13 @@ export function openBunkerState(env: RootDatabase): BunkerState {
   const userIndex = new Map<string, number>()
   const tokenIndex = new Map<string, number>()
   const permIndex = new Map<number, Set<number>>()
+  const names = maps.name as Map<string, NameRecord>
+  const nameIndex = new Map<string, Set<string>>()
+  const indexName = (n: NameRecord) => {
+    let s = nameIndex.get(n.keyName)
+    if (!s) nameIndex.set(n.keyName, (s = new Set()))
+    s.add(n.id)
+  }
   const indexUser = (u: KeyUser) => userIndex.set(`${u.keyName}\n${u.pubkey}`, u.id)
   const indexPerm = (p: Permission) => {
     let s = permIndex.get(p.userId)
@@ -130,11 +153,13 @@ export function openBunkerState(env: RootDatabase): BunkerState {
   for (const u of users.values()) indexUser(u)
   for (const t of tokens.values()) tokenIndex.set(t.secret, t.id)
   for (const p of perms.values()) indexPerm(p)
+  for (const n of names.values()) indexName(n)
 
   function unindex(kind: Kind, v: unknown): void {
     if (kind === 'user') userIndex.delete(`${(v as KeyUser).keyName}\n${(v as KeyUser).pubkey}`)
     if (kind === 'token') tokenIndex.delete((v as Token).secret)
     if (kind === 'perm') permIndex.get((v as Permission).userId)?.delete((v as Permission).id)
+    if (kind === 'name') nameIndex.get((v as NameRecord).keyName)?.delete((v as NameRecord).id)
   }
 
   const state: BunkerState = {
@@ -143,6 +168,7 @@ export function openBunkerState(env: RootDatabase): BunkerState {
     tokens,
     users,
     perms,
+    names,
     get vault() {
       return vault
     },
@@ -156,12 +182,14 @@ export function openBunkerState(env: RootDatabase): BunkerState {
       return id === undefined ? undefined : tokens.get(id)
     },
     permsOf: (userId) => [...(permIndex.get(userId) ?? [])].map((id) => perms.get(id)!),
+    namesOf: (keyName) => [...(nameIndex.get(keyName) ?? [])].map((id) => names.get(id)!),
     put(kind: Kind, v: unknown) {
-      const id = idOf(kind, v as { id?: number; name?: string })
+      const id = idOf(kind, v as { id?: number | string; name?: string })
       maps[kind].set(id, v)
       if (kind === 'user') indexUser(v as KeyUser)
       if (kind === 'token') tokenIndex.set((v as Token).secret, (v as Token).id)
       if (kind === 'perm') indexPerm(v as Permission)
+      if (kind === 'name') indexName(v as NameRecord)
       // records are replaced, never mutated below their top level, so a shallow copy is a snapshot
       const snapshot = { ...(v as object) }
       staged.push(() => db.putSync([kind, id], snapshot))
