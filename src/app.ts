@@ -2,6 +2,7 @@
 // it, metrics, and the uWS server. Used by main.ts and by in-process tests.
 import { mkdirSync } from 'node:fs'
 import type { RootDatabase } from 'lmdb'
+import { payloadLimit } from '../relay/limits.ts'
 import { createRelay, type Relay } from '../relay/relay.ts'
 import { startServer, type RunningServer } from '../relay/server.ts'
 import { openEnvironment, openStore } from '../relay/store/store.ts'
@@ -63,7 +64,10 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       '/metrics': async () => ({ contentType: metrics.registry.contentType, body: await metrics.text() }),
       '/.well-known/nostr.json': (req) => ({ contentType: 'application/json', body: bunker.accounts.wellKnown(req) }),
     },
-    hardMaxPayload: Math.max(16 * 1024 * 1024, relay.limits.maxMessageBytes * 2),
+    hardMaxPayload: payloadLimit(relay.limits.maxMessageBytes),
+    maxConnections: relay.limits.maxConnections,
+    maxConnectionsPerIp: relay.limits.maxConnectionsPerIp,
+    clientIpHeader: config.clientIpHeader,
   })
   const url = `ws://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`
   if (urls.length === 0) urls.push(url)

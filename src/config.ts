@@ -5,12 +5,16 @@ import { parseArgs } from 'node:util'
 import { nip19 } from 'nostr-tools'
 import { z } from 'zod'
 import { secp256k1 } from '../native/secp256k1/index.ts'
+import { isHex } from '../relay/event.ts'
 
 const limitsSchema = z
   .object({
     maxMessageBytes: z.number().int().positive(),
     maxSubscriptions: z.number().int().positive(),
     maxFilters: z.number().int().positive(),
+    maxFilterValues: z.number().int().positive(),
+    maxConnectionValues: z.number().int().positive(),
+    maxHeldFilterValues: z.number().int().positive(),
     maxLimit: z.number().int().positive(),
     defaultLimit: z.number().int().nonnegative(),
     maxEventTags: z.number().int().positive(),
@@ -18,6 +22,8 @@ const limitsSchema = z
     maxPastSeconds: z.number().int().nonnegative(),
     maxBufferedBytes: z.number().int().positive(),
     maxEventsPerMinute: z.number().int().nonnegative(),
+    maxConnections: z.number().int().positive(),
+    maxConnectionsPerIp: z.number().int().positive(),
   })
   .partial()
   .strict()
@@ -73,7 +79,7 @@ const accountsSchema = z
   .strict()
 
 const pubkey = z.string().transform((v, ctx) => {
-  if (/^[0-9a-f]{64}$/.test(v)) return v
+  if (isHex(v, 64)) return v
   try {
     const d = nip19.decode(v)
     if (d.type === 'npub') return d.data
@@ -104,6 +110,15 @@ export const configSchema = z
       .min(0)
       .max(64)
       .default(secp256k1.backend === 'native' ? 0 : availableParallelism()),
+    /**
+     * Behind a reverse proxy every connection comes from the proxy: name the header it puts the
+     * client's address in (x-forwarded-for, x-real-ip), or the per-address limit caps everyone
+     * together. Only set it when a proxy is in front: clients could claim any address otherwise.
+     */
+    clientIpHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     limits: limitsSchema.default({}),
     bunker: z
