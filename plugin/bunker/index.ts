@@ -10,7 +10,10 @@ import { createCipher, type Scheme } from './crypto.ts'
 import { createKeyring, NIP46_KIND, type Keyring } from './keyring.ts'
 import { createNip46 } from './nip46.ts'
 import { publicKeyOf } from './sign.ts'
+import { createScryptPool, type ScryptPool } from './scrypt-pool.ts'
 import { openBunkerState, type BunkerState } from './state.ts'
+import { createTokenSeal, sealLegacyTokens } from './token-seal.ts'
+import { createUnlockGuard } from './unlock-guard.ts'
 import { loadAdminKey, openVault, type VaultKey } from './vault.ts'
 
 export interface BunkerOptions {
@@ -23,6 +26,12 @@ export interface BunkerOptions {
   vaultSecret?: string
   /** scrypt cost of NIP-49 (2^logN); 16 is NIP-49's own default. */
   scryptLogN?: number
+  /** Worker threads that run scrypt (never libuv's pool, which LMDB commits need). */
+  scryptWorkers?: number
+  /** scrypt jobs that may wait for a worker; past that, key creation and unlocking answer rate-limited. */
+  scryptQueue?: number
+  /** Failed unlock_key attempts allowed per key and minute. */
+  unlockFailuresPerMinute?: number
   aclTimeoutMs?: number
   /** Approve every unknown client and request without asking the admins. Off by default. */
   autoApprove?: boolean
@@ -44,19 +53,32 @@ export interface Bunker {
 
 export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
   const logn = opts.scryptLogN ?? 16
+  const pool = createScryptPool({ workers: opts.scryptWorkers ?? 1, maxQueue: opts.scryptQueue ?? 16 })
+  try {
+    return await boot(opts, logn, pool)
+  } catch (err) {
+    await pool.close()
+    throw err
+  }
+}
+
+async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promise<Bunker> {
   const windowSeconds = opts.requestWindowSeconds ?? 300
-  const state = openBunkerState(opts.env)
+  const scrypt = pool.derive
+  const adminSk = await loadAdminKey(join(opts.dataDir, 'bunker-admin.key'), opts.vaultSecret, logn, scrypt)
+  const admin: Identity = { name: 'admin', sk: adminSk, pubkey: publicKeyOf(adminSk) }
+  const state = openBunkerState(opts.env, createTokenSeal(adminSk))
+  const sealed = await sealLegacyTokens(state)
+  if (sealed > 0) opts.log.info({ tokens: sealed }, 'token secrets stored as hashes')
   let vault: VaultKey | undefined
   if (opts.vaultSecret) {
-    const v = await openVault(opts.vaultSecret, state.vault, logn)
+    const v = await openVault(opts.vaultSecret, state.vault, logn, scrypt)
     vault = v.key
     if (!state.vault) {
       state.setVault(v.params)
       await state.commit()
     }
   }
-  const adminSk = await loadAdminKey(join(opts.dataDir, 'bunker-admin.key'), opts.vaultSecret, logn)
-  const admin: Identity = { name: 'admin', sk: adminSk, pubkey: publicKeyOf(adminSk) }
   const cipher = createCipher()
   const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe })
   const adminSchemes = new Map<string, Scheme>()
@@ -72,7 +94,20 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
   const nip46 = createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
   const keyring = createKeyring(opts.relay, nip46)
   const onAdmin = createAdmin(
-    { state, keyring, vault, scryptLogN: logn, channel, approvals, log: opts.log, admins, windowSeconds, noteScheme: (a, s) => adminSchemes.set(a, s) },
+    {
+      state,
+      keyring,
+      vault,
+      scryptLogN: logn,
+      scrypt,
+      unlockGuard: createUnlockGuard(opts.unlockFailuresPerMinute ?? 5),
+      channel,
+      approvals,
+      log: opts.log,
+      admins,
+      windowSeconds,
+      noteScheme: (a, s) => adminSchemes.set(a, s),
+    },
     admin,
   )
   const adminSub = opts.relay.subscribe([{ kinds: [NIP46_KIND, ADMIN_KIND], '#p': [admin.pubkey] }], onAdmin)
@@ -99,6 +134,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
       adminSub.close()
       for (const k of state.keys.keys()) keyring.unregister(k)
       await state.commit() // writes staged for a coalesced commit
+      await pool.close()
     },
   }
 }
