@@ -65,7 +65,7 @@ async function timedOk(client: RawClient): Promise<{ ok: boolean; ms: number }> 
 }
 
 describe('scrypt on its own bounded pool', () => {
-  test(`${BURST} create_new_key and ${BURST} wrong unlock_key: an unrelated EVENT is acknowledged within ${LIVENESS_MS} ms, work past the bounds is refused at once`, async () => {
+  test(`${BURST} create_new_key and ${BURST} wrong unlock_key: an unrelated EVENT is acknowledged within ${LIVENESS_MS} ms, work past the bounds is refused at once; a failed unlock is logged as an error`, async () => {
     const data = tempDir()
     const adminSk = generateSecretKey()
     // a locked key: created, then the server restarted without a vault secret
