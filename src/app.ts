@@ -1,6 +1,7 @@
 // Assembles the application: one LMDB environment, the default relay at "/", the bunker plugin on
 // it, metrics, and the uWS server. Used by main.ts and by in-process tests.
-import { mkdirSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
 import { payloadLimit } from '../relay/limits.ts'
 import { createRelay, type Relay } from '../relay/relay.ts'
@@ -23,9 +24,21 @@ export interface App {
   close(): Promise<void>
 }
 
+/**
+ * The data directory is the operator's alone: created (or tightened) to 0700, LMDB's files to 0600.
+ * LMDB creates its files 0644 (less the umask); inside a 0700 directory nobody else reaches them
+ * before the chmod.
+ */
+function openPrivateEnvironment(dir: string): RootDatabase {
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  chmodSync(dir, 0o700)
+  const env = openEnvironment(dir)
+  for (const file of ['data.mdb', 'lock.mdb']) if (existsSync(join(dir, file))) chmodSync(join(dir, file), 0o600)
+  return env
+}
+
 export async function startApp(config: Config, log: Logger): Promise<App> {
-  mkdirSync(config.data, { recursive: true })
-  const env = openEnvironment(config.data)
+  const env = openPrivateEnvironment(config.data)
   const urls: string[] = [...config.publicUrls]
   const relay = createRelay({
     store: openStore(env),
@@ -42,6 +55,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     admins: config.admins,
     vaultSecret: config.vaultSecret,
     scryptLogN: config.bunker.scryptLogN,
+    scryptWorkers: config.bunker.scryptWorkers,
+    scryptQueue: config.bunker.scryptQueue,
+    unlockFailuresPerMinute: config.bunker.unlockFailuresPerMinute,
     aclTimeoutMs: config.bunker.aclTimeoutSeconds * 1000,
     autoApprove: config.bunker.autoApprove,
     requestWindowSeconds: config.bunker.requestWindowSeconds,

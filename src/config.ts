@@ -135,6 +135,17 @@ export const configSchema = z
         autoApprove: z.boolean().default(false),
         /** The account provider: create_account, NIP-05 names, NIP-89 (README "Accounts"). */
         accounts: accountsSchema.prefault({}),
+        /** Worker threads for scrypt (key creation, unlock, vault); one per two cores. */
+        scryptWorkers: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(Math.max(1, Math.floor(availableParallelism() / 2))),
+        /** scrypt jobs that may wait for a worker; past that key creation and unlocking answer "rate-limited:". */
+        scryptQueue: z.number().int().min(0).max(10_000).default(16),
+        /** Failed unlock_key attempts allowed per key and minute (attempts in progress count). */
+        unlockFailuresPerMinute: z.number().int().min(1).max(10_000).default(5),
       })
       .strict()
       .prefault({}), // an absent `bunker` is parsed as {}, so the field defaults above apply

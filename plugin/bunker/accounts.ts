@@ -9,7 +9,7 @@ import { generateSecretKey } from 'nostr-tools/pure'
 import type { Hooks, NostrEvent } from '../../relay/relay.ts'
 import { addUser, grant } from './acl.ts'
 import { holderOf, nameAdminMethods, nameProblem, PROVIDER_NAME, type NameRules } from './account-names.ts'
-import { fail, storeNewKey, type AdminMethod } from './admin-keys.ts'
+import { busyOr, fail, storeNewKey, type AdminMethod } from './admin-keys.ts'
 import { ADMIN_KIND } from './approvals.ts'
 import { windowError, type Channel, type Identity, type Inbound, type Log, type RelayHost } from './channel.ts'
 import type { Cipher } from './crypto.ts'
@@ -21,7 +21,8 @@ import { createRateLimit } from './rate-limit.ts'
 import { watchRequestOrigins, type RequestOrigins } from './request-origin.ts'
 import type { Reply } from './rpc.ts'
 import { publicKeyOf } from './sign.ts'
-import type { BunkerState, Policy } from './state.ts'
+import type { Scrypt } from './scrypt-pool.ts'
+import type { BunkerState, KeyRecord, Policy } from './state.ts'
 import { loadAdminKey, type VaultKey } from './vault.ts'
 
 export interface AccountSettings {
@@ -82,6 +83,8 @@ export interface AccountsDeps {
   dataDir: string
   log: Log
   windowSeconds: number
+  /** The bunker's scrypt pool (key creation). */
+  scrypt: Scrypt
   /** Where the signer listens, for nostr.json's nip46. */
   relayUrls: () => string[]
   /** A NIP-46 handler speaking over the given channel (for the provider wire). */
@@ -112,7 +115,7 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
   if (settings.enabled && settings.domains.length === 0) throw new Error('bunker.accounts.enabled needs at least one domain in bunker.accounts.domains')
   const provider =
     settings.enabled && settings.provider === 'own'
-      ? await ownProvider(join(deps.dataDir, 'bunker-provider.key'), deps.vaultSecret!, deps.scryptLogN)
+      ? await ownProvider(join(deps.dataDir, 'bunker-provider.key'), deps.vaultSecret!, deps.scryptLogN, deps.scrypt)
       : deps.admin
   const rules: NameRules = {
     domains: settings.domains,
@@ -149,13 +152,18 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
     if (!keyring) throw new Error('accounts used before start()')
     pending.add(id)
     try {
-      const keyDeps = { state, keyring, vault: deps.vault, scryptLogN: deps.scryptLogN }
-      const record = await storeNewKey(keyDeps, id, generateSecretKey(), deps.vaultSecret!, (key) => {
-        state.remove('name', id) // a name a deleted key left behind
-        state.put('name', { id, keyName: id, createdAt: key.createdAt, creator: client })
-        if (!settings.approveFirstConnect) makeUser(id, client, policy, key.createdAt)
-        state.audit({ at: key.createdAt, event: 'account_created', key: id, client })
-      })
+      const keyDeps = { state, keyring, vault: deps.vault, scryptLogN: deps.scryptLogN, scrypt: deps.scrypt }
+      let record: KeyRecord | undefined
+      try {
+        record = await storeNewKey(keyDeps, id, generateSecretKey(), deps.vaultSecret!, (key) => {
+          state.remove('name', id) // a name a deleted key left behind
+          state.put('name', { id, keyName: id, createdAt: key.createdAt, creator: client })
+          if (!settings.approveFirstConnect) makeUser(id, client, policy, key.createdAt)
+          state.audit({ at: key.createdAt, event: 'account_created', key: id, client })
+        })
+      } catch (err) {
+        return busyOr(err) // a full scrypt queue answers rate-limited at once
+      }
       if (!record) return fail(`duplicate: ${id} is taken`)
       // storeNewKey registered the key: it is in the dispatch table before this reply is written.
       // Bridge hook point: this reply announces record.pubkey to the upstreams.
@@ -244,7 +252,7 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
   }
 }
 
-async function ownProvider(path: string, vaultSecret: string, logn: number): Promise<Identity> {
-  const sk = await loadAdminKey(path, vaultSecret, logn) // same treatment as the admin key file
+async function ownProvider(path: string, vaultSecret: string, logn: number, scrypt: Scrypt): Promise<Identity> {
+  const sk = await loadAdminKey(path, vaultSecret, logn, scrypt) // same treatment as the admin key file
   return { name: 'provider', sk, pubkey: publicKeyOf(sk) }
 }

@@ -82,7 +82,7 @@ export function createChannel(deps: ChannelDeps): Channel {
     // the request is still being dispatched), before its promise settles.
     const seconds = (performance.now() - inbound.started) / 1000
     await sent
-    const outcome = 'error' in reply ? 'error' : 'ok'
+    const outcome = 'error' in reply ? 'error' : (reply.outcome ?? 'ok')
     deps.observe?.(method, outcome, seconds)
     deps.log.info(
       {

@@ -12,7 +12,10 @@ import { createCipher, type Scheme } from './crypto.ts'
 import { createKeyring, NIP46_KIND, type Keyring } from './keyring.ts'
 import { createNip46 } from './nip46.ts'
 import { publicKeyOf } from './sign.ts'
+import { createScryptPool, type ScryptPool } from './scrypt-pool.ts'
 import { openBunkerState, type BunkerState } from './state.ts'
+import { createTokenSeal, sealLegacyTokens } from './token-seal.ts'
+import { createUnlockGuard } from './unlock-guard.ts'
 import { loadAdminKey, openVault, type VaultKey } from './vault.ts'
 
 export interface BunkerOptions {
@@ -25,6 +28,12 @@ export interface BunkerOptions {
   vaultSecret?: string
   /** scrypt cost of NIP-49 (2^logN); 16 is NIP-49's own default. */
   scryptLogN?: number
+  /** Worker threads that run scrypt (never libuv's pool, which LMDB commits need). */
+  scryptWorkers?: number
+  /** scrypt jobs that may wait for a worker; past that, key creation and unlocking answer rate-limited. */
+  scryptQueue?: number
+  /** Failed unlock_key attempts allowed per key and minute. */
+  unlockFailuresPerMinute?: number
   aclTimeoutMs?: number
   /** Approve every unknown client and request without asking the admins. Off by default. */
   autoApprove?: boolean
@@ -49,19 +58,32 @@ export interface Bunker {
 
 export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
   const logn = opts.scryptLogN ?? 16
+  const pool = createScryptPool({ workers: opts.scryptWorkers ?? 1, maxQueue: opts.scryptQueue ?? 16 })
+  try {
+    return await boot(opts, logn, pool)
+  } catch (err) {
+    await pool.close()
+    throw err
+  }
+}
+
+async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promise<Bunker> {
   const windowSeconds = opts.requestWindowSeconds ?? 300
-  const state = openBunkerState(opts.env)
+  const scrypt = pool.derive
+  const adminSk = await loadAdminKey(join(opts.dataDir, 'bunker-admin.key'), opts.vaultSecret, logn, scrypt)
+  const admin: Identity = { name: 'admin', sk: adminSk, pubkey: publicKeyOf(adminSk) }
+  const state = openBunkerState(opts.env, createTokenSeal(adminSk))
+  const sealed = await sealLegacyTokens(state)
+  if (sealed > 0) opts.log.info({ tokens: sealed }, 'token secrets stored as hashes')
   let vault: VaultKey | undefined
   if (opts.vaultSecret) {
-    const v = await openVault(opts.vaultSecret, state.vault, logn)
+    const v = await openVault(opts.vaultSecret, state.vault, logn, scrypt)
     vault = v.key
     if (!state.vault) {
       state.setVault(v.params)
       await state.commit()
     }
   }
-  const adminSk = await loadAdminKey(join(opts.dataDir, 'bunker-admin.key'), opts.vaultSecret, logn)
-  const admin: Identity = { name: 'admin', sk: adminSk, pubkey: publicKeyOf(adminSk) }
   const cipher = createCipher()
   const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe })
   const adminSchemes = new Map<string, Scheme>()
@@ -85,6 +107,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
     vault,
     vaultSecret: opts.vaultSecret,
     scryptLogN: logn,
+    scrypt,
     channel,
     cipher,
     relay: opts.relay,
@@ -101,6 +124,8 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
       keyring,
       vault,
       scryptLogN: logn,
+      scrypt,
+      unlockGuard: createUnlockGuard(opts.unlockFailuresPerMinute ?? 5),
       channel,
       approvals,
       log: opts.log,
@@ -138,6 +163,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
       accounts.close()
       for (const k of state.keys.keys()) keyring.unregister(k)
       await state.commit() // writes staged for a coalesced commit
+      await pool.close()
     },
   }
 }

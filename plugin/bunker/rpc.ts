@@ -14,8 +14,11 @@ export interface RpcResponse {
   error?: string
 }
 
-/** What a handler answers: a result string, or an error message. */
-export type Reply = { result: string } | { error: string }
+/**
+ * What a handler answers: a result string, or an error message. `outcome: 'error'` marks a result
+ * that reports a failure in its own shape (unlock_key's `{"success":false}`) for logs and metrics.
+ */
+export type Reply = { result: string; outcome?: 'error' } | { error: string }
 
 /** Params arrive as strings per NIP-46, but some admin clients send numbers or objects: stringify them. */
 const param = z.union([z.string(), z.number().transform(String), z.record(z.string(), z.unknown()).transform((o) => JSON.stringify(o))])
