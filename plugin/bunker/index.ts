@@ -12,6 +12,7 @@ import { createNip46 } from './nip46.ts'
 import { publicKeyOf } from './sign.ts'
 import { openBunkerState, type BunkerState } from './state.ts'
 import { loadAdminKey, openVault, type VaultKey } from './vault.ts'
+import { createWireStats, defaultWireSettings, type WireSettings, type WireStats } from './wire.ts'
 
 export interface BunkerOptions {
   relay: RelayHost
@@ -31,6 +32,9 @@ export interface BunkerOptions {
   switchRelays?: () => string[]
   log: Log
   observe?: (method: string, outcome: 'ok' | 'error', seconds: number) => void
+  /** Rate limit, replay memory and approval queue bounds (wire.ts); `stats` receives their counters. */
+  wire?: Partial<WireSettings>
+  stats?: WireStats
 }
 
 export interface Bunker {
@@ -58,7 +62,9 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
   const adminSk = await loadAdminKey(join(opts.dataDir, 'bunker-admin.key'), opts.vaultSecret, logn)
   const admin: Identity = { name: 'admin', sk: adminSk, pubkey: publicKeyOf(adminSk) }
   const cipher = createCipher()
-  const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe })
+  const wire = { ...defaultWireSettings, ...opts.wire }
+  const stats = opts.stats ?? createWireStats()
+  const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe, windowSeconds, wire, stats })
   const adminSchemes = new Map<string, Scheme>()
   const admins = () => opts.admins
   const approvals = createApprovals({
@@ -67,12 +73,14 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
     admins,
     schemeOf: (a) => adminSchemes.get(a) ?? 'nip44',
     timeoutMs: opts.aclTimeoutMs ?? 10_000,
+    maxPending: wire.maxPendingApprovals,
+    stats,
     autoApprove: opts.autoApprove,
   })
-  const nip46 = createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
+  const nip46 = createNip46({ state, channel, cipher, approvals, log: opts.log, relays: opts.switchRelays ?? (() => []) })
   const keyring = createKeyring(opts.relay, nip46)
   const onAdmin = createAdmin(
-    { state, keyring, vault, scryptLogN: logn, channel, approvals, log: opts.log, admins, windowSeconds, noteScheme: (a, s) => adminSchemes.set(a, s) },
+    { state, keyring, vault, scryptLogN: logn, channel, approvals, log: opts.log, admins, noteScheme: (a, s) => adminSchemes.set(a, s) },
     admin,
   )
   const adminSub = opts.relay.subscribe([{ kinds: [NIP46_KIND, ADMIN_KIND], '#p': [admin.pubkey] }], onAdmin)
