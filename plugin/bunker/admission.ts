@@ -57,6 +57,8 @@ export function createAdmission(opts: WireSettings & { windowSeconds: number; st
         opts.onFull()
         return refuse('memory_full', 'rate-limited: the bunker is busy, try again later')
       }
+      // Not remembered when refused here, so one client's flood cannot fill the memory. A refused
+      // request was not run, so should it come again and pass, it runs once, not twice.
       if (trust !== 'admin' && !limit.take(event.pubkey, Date.now())) return refuse('rate_limited', rate)
       // Acceptable until created_at + window; a rewrap of the rpc id is refused a window from now.
       memory.remember(event.id, key, stranger, Math.max(event.created_at, now) + opts.windowSeconds + MARGIN_SECONDS)

@@ -47,9 +47,13 @@ describe('approval prompts', () => {
     await client.until(N, 20_000)
     expect(new Set(client.replies.map((r) => r.id)).size).toBe(N) // one reply each
     expect(client.replies.every((r) => r.result === 'error')).toBe(true)
-    expect(client.replies.filter((r) => /waiting for an admin/.test(r.error!)).length).toBeGreaterThan(900) // over the queue cap: refused at once
     await new Promise((r) => setTimeout(r, 300)) // questions still in flight to the admin, if any
-    expect(responder.asked.filter((q) => q.remotePubkey === client.pk)).toHaveLength(1)
+    // One open at a time: 1 here, or a few on a slow machine, where requests still arrive after the
+    // first question timed out (1 s) and then ask again. Before: one question a request.
+    const asked = responder.asked.filter((q) => q.remotePubkey === client.pk).length
+    expect(asked).toBeLessThanOrEqual(5)
+    // each question holds itself and at most 32 waiting requests; the rest are refused at once
+    expect(client.replies.filter((r) => /waiting for an admin/.test(r.error!)).length).toBeGreaterThanOrEqual(N - 33 * asked)
     expect(await admin.call('ping')).toBe('ok') // the admin's own connection is still there
     client.close()
     responder.close()
