@@ -72,22 +72,29 @@ describe('approval prompts', () => {
   })
 
   test('"once" covers only the request asked about: the next waiting one asks in turn, one question at a time', async () => {
+    // an admin that takes 100 ms to answer each question, counting the questions open at once
+    const slowAdmin = await rawPeer(b.server.url, b.adminSk)
     let open = 0
     let maxOpen = 0
-    const responder = aclResponder(b, pool, () => {
+    const asked: string[] = []
+    slowAdmin.onRequest = (req, from) => {
+      if (req.method !== 'acl') return
+      asked.push(JSON.parse(req.params[0]).remotePubkey)
       maxOpen = Math.max(maxOpen, ++open)
-      return ['once']
-    })
+      setTimeout(() => {
+        open--
+        slowAdmin.answer(from, { id: req.id, result: JSON.stringify(['once']) })
+      }, 100)
+    }
     const key = await newKey()
     const client = await rawPeer(b.server.url)
-    client.onReply = () => open--
     for (let i = 0; i < 3; i++) client.request(key, signRequest(i))
     await client.until(3)
     expect(client.replies.map((r) => r.error)).toEqual([undefined, undefined, undefined])
-    expect(responder.asked.filter((q) => q.remotePubkey === client.pk)).toHaveLength(3)
+    expect(asked.filter((pk) => pk === client.pk)).toHaveLength(3)
     expect(maxOpen).toBe(1)
     client.close()
-    responder.close()
+    slowAdmin.close()
   })
 })
 

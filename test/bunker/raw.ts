@@ -25,6 +25,10 @@ export interface RawPeer {
   replies: RawReply[]
   /** Called with each reply as it arrives (before any promise resolves). */
   onReply?: (r: RawReply, count: number) => void
+  /** Called with each request sent to us (an `acl` question, when we are an admin). */
+  onRequest?: (req: { id: string; method: string; params: string[] }, from: NostrEvent) => void
+  /** Answers a request we received, in its kind and scheme (NIP-44 only). */
+  answer(to: NostrEvent, body: RawReply): void
   /** A signed, encrypted request event to `to` (not sent). */
   wrap(to: string, body: Body, opts?: { kind?: number; createdAt?: number }): NostrEvent
   /** Sends an event as an EVENT frame. */
@@ -60,6 +64,7 @@ export async function rawPeer(url: string, sk: Uint8Array = generateSecretKey())
       peer.send(e)
       return e
     },
+    answer: (to, body) => peer.send(peer.wrap(to.pubkey, JSON.stringify(body), { kind: to.kind })),
     reply: (id, timeoutMs = 5000) => waitFor(() => peer.replies.find((r) => r.id === id), timeoutMs, `reply ${id}`),
     until: (n, timeoutMs = 5000) =>
       waitFor(() => peer.replies.length >= n || undefined, timeoutMs, `${n} replies (have ${peer.replies.length})`).then(() => {}),
@@ -88,7 +93,7 @@ export async function rawPeer(url: string, sk: Uint8Array = generateSecretKey())
     if (f[0] !== 'EVENT') return
     const e = f[2] as NostrEvent
     const r = JSON.parse(cipher.decrypt(e.content.includes('?iv=') ? 'nip04' : 'nip44', sk, pk, e.pubkey, e.content)) as RawReply
-    if (!('result' in r)) return // a question to us (acl), not a reply
+    if (!('result' in r)) return peer.onRequest?.(r as unknown as { id: string; method: string; params: string[] }, e)
     peer.replies.push(r)
     peer.onReply?.(r, peer.replies.length)
     for (const w of [...waiters]) w()
