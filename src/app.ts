@@ -11,6 +11,7 @@ import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { startBunker, type Bunker } from '../plugin/bunker/index.ts'
+import { createWireStats } from '../plugin/bunker/wire.ts'
 
 export interface App {
   relay: Relay
@@ -47,7 +48,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     verifyWorkers: config.verifyWorkers,
     onError: (err, where) => log.error({ err, where }, 'relay error'),
   })
-  const metrics = createMetrics(relay)
+  const wireStats = createWireStats()
+  const metrics = createMetrics(relay, wireStats)
   const bunker = await startBunker({
     relay,
     env,
@@ -63,12 +65,14 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     requestWindowSeconds: config.bunker.requestWindowSeconds,
     switchRelays: () => config.bunker.relays,
     accounts: { settings: config.bunker.accounts, hooks: relay.hooks, relayUrls: () => urls },
-    log: log.child({ plugin: 'bunker' }),
-    observe(method, outcome, seconds) {
-      metrics.bunkerService.observe({ method, outcome }, seconds)
-      metrics.bunkerServiceQuantiles.observe({ method }, seconds)
-      metrics.bunkerRequests.inc({ method, outcome })
+    wire: {
+      requestsPerMinute: config.bunker.requestsPerMinute,
+      maxRememberedRequests: config.bunker.maxRememberedRequests,
+      maxPendingApprovals: config.bunker.maxPendingApprovals,
     },
+    stats: wireStats,
+    log: log.child({ plugin: 'bunker' }),
+    observe: metrics.observeBunker,
   })
   await relay.ready
   const server = await startServer({

@@ -146,6 +146,18 @@ export const configSchema = z
         scryptQueue: z.number().int().min(0).max(10_000).default(16),
         /** Failed unlock_key attempts allowed per key and minute (attempts in progress count). */
         unlockFailuresPerMinute: z.number().int().min(1).max(10_000).default(5),
+        /**
+         * Requests one client pubkey may send a minute (bursts of as many, refilled evenly); 0: no
+         * limit. Admins are not limited. Over it, a request gets a `rate-limited:` error reply.
+         */
+        requestsPerMinute: z.number().int().nonnegative().default(1200),
+        /**
+         * Requests remembered against replays, each for the request window (~200 bytes each). When
+         * full, new requests are refused, never ids forgotten; strangers fill at most half.
+         */
+        maxRememberedRequests: z.number().int().positive().default(200_000),
+        /** Requests waiting on an admin's acl answer, in total; more are refused at once. */
+        maxPendingApprovals: z.number().int().positive().default(100),
       })
       .strict()
       .prefault({}), // an absent `bunker` is parsed as {}, so the field defaults above apply

@@ -11,13 +11,13 @@ import { addUser, grant } from './acl.ts'
 import { holderOf, nameAdminMethods, nameProblem, PROVIDER_NAME, type NameRules } from './account-names.ts'
 import { busyOr, fail, storeNewKey, type AdminMethod } from './admin-keys.ts'
 import { ADMIN_KIND } from './approvals.ts'
-import { windowError, type Channel, type Identity, type Inbound, type Log, type RelayHost } from './channel.ts'
+import { type Channel, type Identity, type Inbound, type Log, type RelayHost } from './channel.ts'
 import type { Cipher } from './crypto.ts'
 import { NIP46_KIND, type Keyring } from './keyring.ts'
 import { nip05Document, type Nip05Request } from './nip05.ts'
 import { announceProvider } from './nip89.ts'
 import { providerWire, routeRequests } from './provider-wire.ts'
-import { createRateLimit } from './rate-limit.ts'
+import { createCreationLimit } from './creation-limit.ts'
 import { watchRequestOrigins, type RequestOrigins } from './request-origin.ts'
 import type { Reply } from './rpc.ts'
 import { publicKeyOf } from './sign.ts'
@@ -82,7 +82,6 @@ export interface AccountsDeps {
   admin: Identity
   dataDir: string
   log: Log
-  windowSeconds: number
   /** The bunker's scrypt pool (key creation). */
   scrypt: Scrypt
   /** Where the signer listens, for nostr.json's nip46. */
@@ -122,7 +121,7 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
     pattern: new RegExp(settings.namePattern),
     reserved: new Set(settings.reservedNames.map((n) => n.toLowerCase())),
   }
-  const limit = createRateLimit({ perSource: settings.perIpPerHour, global: settings.perHour, periodMs: 3_600_000 })
+  const limit = createCreationLimit({ perSource: settings.perIpPerHour, global: settings.perHour, periodMs: 3_600_000 })
   const origins: RequestOrigins | undefined =
     settings.enabled && deps.hooks ? watchRequestOrigins(deps.hooks, [NIP46_KIND, ADMIN_KIND], provider.pubkey) : undefined
   /** Names being created (scrypt running): taken for everybody else. */
@@ -178,8 +177,6 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
     const source = origins?.take(inbound.event.id)
     if (!settings.enabled) return fail('restricted: this bunker does not create accounts')
     if (inbound.identity.pubkey !== provider.pubkey) return fail(`restricted: accounts are created by ${provider.pubkey}`)
-    const stale = windowError(inbound.event, deps.windowSeconds)
-    if (stale) return stale
     const [username, domainParam, email] = params
     const domain = (domainParam ?? '').toLowerCase()
     if (!rules.domains.includes(domain)) return fail('invalid: this provider makes no names on that domain')
@@ -204,9 +201,10 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
   function onProviderEvent(event: NostrEvent): void {
     const inbound = deps.channel.open(provider, event)
     if (!inbound || inbound.msg.type === 'response') return
+    if (!deps.channel.admit(inbound, 'stranger')) return // the window, replays, the rate limit
     if (inbound.msg.type === 'invalid') return deps.channel.answerInvalid(inbound)
     const { method, params } = inbound.msg.req
-    deps.channel.respond(inbound, method, () => {
+    deps.channel.respond(inbound, method === 'create_account' || method === 'ping' ? method : 'other', () => {
       if (method === 'create_account') return createAccount(inbound, params)
       if (method === 'ping') return { result: 'pong' }
       return fail(`Unknown method ${method}`)

@@ -17,6 +17,7 @@ import { openBunkerState, type BunkerState } from './state.ts'
 import { createTokenSeal, sealLegacyTokens } from './token-seal.ts'
 import { createUnlockGuard } from './unlock-guard.ts'
 import { loadAdminKey, openVault, type VaultKey } from './vault.ts'
+import { createWireStats, defaultWireSettings, type WireSettings, type WireStats } from './wire.ts'
 
 export interface BunkerOptions {
   relay: RelayHost
@@ -44,6 +45,9 @@ export interface BunkerOptions {
   observe?: (method: string, outcome: 'ok' | 'error', seconds: number) => void
   /** The account provider (create_account, names, NIP-89); off unless settings.enabled. */
   accounts?: { settings: AccountSettings; hooks?: Pick<Hooks, 'onAccepted'>; relayUrls: () => string[] }
+  /** Rate limit, replay memory and approval queue bounds (wire.ts); `stats` receives their counters. */
+  wire?: Partial<WireSettings>
+  stats?: WireStats
 }
 
 export interface Bunker {
@@ -85,7 +89,9 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
     }
   }
   const cipher = createCipher()
-  const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe })
+  const wire = { ...defaultWireSettings, ...opts.wire }
+  const stats = opts.stats ?? createWireStats()
+  const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe, windowSeconds, wire, stats })
   const adminSchemes = new Map<string, Scheme>()
   const admins = () => opts.admins
   const approvals = createApprovals({
@@ -94,10 +100,11 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
     admins,
     schemeOf: (a) => adminSchemes.get(a) ?? 'nip44',
     timeoutMs: opts.aclTimeoutMs ?? 10_000,
+    maxPending: wire.maxPendingApprovals,
+    stats,
     autoApprove: opts.autoApprove,
   })
-  const nip46Over = (channel: Channel) =>
-    createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
+  const nip46Over = (channel: Channel) => createNip46({ state, channel, cipher, approvals, log: opts.log, relays: opts.switchRelays ?? (() => []) })
   const nip46 = nip46Over(channel)
   const accounts = await openAccounts({
     settings: opts.accounts?.settings ?? defaultAccountSettings,
@@ -114,7 +121,6 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
     admin,
     dataDir: opts.dataDir,
     log: opts.log,
-    windowSeconds,
     nip46Over,
   })
   const keyring = createKeyring(opts.relay, accounts.route(nip46))
@@ -130,7 +136,6 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
       approvals,
       log: opts.log,
       admins,
-      windowSeconds,
       noteScheme: (a, s) => adminSchemes.set(a, s),
       accounts,
     },

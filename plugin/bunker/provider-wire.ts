@@ -20,6 +20,7 @@ export function providerWire(channel: Channel, provider: () => Identity): Channe
       const inbound = channel.open(wire(identity), event)
       return inbound && { ...inbound, identity }
     },
+    admit: (inbound, trust) => channel.admit(onWire(inbound), trust),
     answer: (inbound, method, reply) => channel.answer(onWire(inbound), method, reply),
     respond: (inbound, method, run) => channel.respond(onWire(inbound), method, run),
     answerInvalid: (inbound) => channel.answerInvalid(onWire(inbound)),

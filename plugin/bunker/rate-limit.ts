@@ -1,10 +1,13 @@
-// Token buckets for account creation: one per source address and one for everybody. A bucket holds
-// up to `count` tokens and refills `count` per `periodMs`; a take needs a token in both.
-import { LRUCache } from 'lru-cache'
+// A token bucket per client pubkey: a burst of `perMinute` requests, refilled evenly over a minute.
+// Buckets live in two generations that rotate every minute: a bucket not touched for a whole
+// generation has refilled, so the old generation is dropped whole, never walked entry by entry.
+// The map then holds only clients active in the last two minutes; the caller creates buckets only
+// for requests it has room to remember, which bounds it.
 
 export interface RateLimit {
-  /** Takes a token from `source`'s bucket (when known) and the global one; false when either is empty. */
-  take(source: string | undefined): boolean
+  /** Takes one request from the client's bucket; false when it is empty. */
+  take(client: string, nowMs: number): boolean
+  readonly size: number
 }
 
 interface Bucket {
@@ -12,34 +15,47 @@ interface Bucket {
   at: number
 }
 
-/** 0 means no bound. Sources past `maxSources` push out the least recently seen ones. */
-export function createRateLimit(opts: { perSource: number; global: number; periodMs: number; maxSources?: number; now?: () => number }): RateLimit {
-  const now = opts.now ?? Date.now
-  const sources = new LRUCache<string, Bucket>({ max: opts.maxSources ?? 10_000 })
-  const all: Bucket = { tokens: opts.global, at: now() }
+const GENERATION_MS = 60_000
 
-  const refill = (b: Bucket, count: number, t: number): void => {
-    b.tokens = Math.min(count, b.tokens + ((t - b.at) * count) / opts.periodMs)
-    b.at = t
+export function createRateLimit(perMinute: number, nowMs: number): RateLimit {
+  let current = new Map<string, Bucket>()
+  let previous = new Map<string, Bucket>()
+  const perMs = perMinute / 60_000
+  let rotateAt = nowMs + GENERATION_MS
+
+  function find(client: string): Bucket | undefined {
+    const b = current.get(client)
+    if (b) return b
+    const old = previous.get(client)
+    if (old) {
+      previous.delete(client)
+      current.set(client, old)
+    }
+    return old
   }
 
   return {
-    take(source) {
-      const t = now()
-      let mine: Bucket | undefined
-      if (opts.perSource > 0 && source !== undefined) {
-        mine = sources.get(source)
-        if (!mine) sources.set(source, (mine = { tokens: opts.perSource, at: t }))
-        refill(mine, opts.perSource, t)
-        if (mine.tokens < 1) return false
+    take(client, nowMs) {
+      if (perMinute <= 0) return true
+      if (nowMs >= rotateAt) {
+        // a bucket untouched for a whole generation (60 s) is full again: forgetting it loses nothing
+        previous = nowMs >= rotateAt + GENERATION_MS ? new Map() : current
+        current = new Map()
+        rotateAt = nowMs + GENERATION_MS
       }
-      if (opts.global > 0) {
-        refill(all, opts.global, t)
-        if (all.tokens < 1) return false
-        all.tokens--
+      const b = find(client)
+      if (!b) {
+        current.set(client, { tokens: perMinute - 1, at: nowMs })
+        return true
       }
-      if (mine) mine.tokens--
+      b.tokens = Math.min(perMinute, b.tokens + (nowMs - b.at) * perMs)
+      b.at = nowMs
+      if (b.tokens < 1) return false
+      b.tokens--
       return true
+    },
+    get size() {
+      return current.size + previous.size
     },
   }
 }

@@ -2,22 +2,22 @@
 import { describe, expect, test } from 'vitest'
 import { nameProblem, parseAddress } from '../../plugin/bunker/account-names.ts'
 import { nip05Document } from '../../plugin/bunker/nip05.ts'
-import { createRateLimit } from '../../plugin/bunker/rate-limit.ts'
+import { createCreationLimit } from '../../plugin/bunker/creation-limit.ts'
 
 describe('rate limit', () => {
   test('a bucket per source and one for all; refills over the period; 0 is no bound', () => {
     let t = 0
-    const limit = createRateLimit({ perSource: 2, global: 3, periodMs: 3600, now: () => t })
+    const limit = createCreationLimit({ perSource: 2, global: 3, periodMs: 3600, now: () => t })
     expect([limit.take('a'), limit.take('a'), limit.take('a')]).toEqual([true, true, false])
     expect([limit.take('b'), limit.take('b')]).toEqual([true, false]) // the global bucket is empty
     t = 1800 // half the period: one token back for 'a', one and a half for all
     expect([limit.take('a'), limit.take('c')]).toEqual([true, false])
-    const open = createRateLimit({ perSource: 0, global: 0, periodMs: 1 })
+    const open = createCreationLimit({ perSource: 0, global: 0, periodMs: 1 })
     for (let i = 0; i < 100; i++) expect(open.take('x')).toBe(true)
   })
 
   test('an unknown source meets only the global bound', () => {
-    const limit = createRateLimit({ perSource: 1, global: 2, periodMs: 3600, now: () => 0 })
+    const limit = createCreationLimit({ perSource: 1, global: 2, periodMs: 3600, now: () => 0 })
     expect([limit.take(undefined), limit.take(undefined), limit.take(undefined)]).toEqual([true, true, false])
   })
 })
