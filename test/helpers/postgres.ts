@@ -60,7 +60,8 @@ export async function startPostgres(): Promise<PostgresStart> {
   if (!bin) return { ok: false, reason: 'no PostgreSQL server binaries (initdb, pg_ctl) found; install Debian `postgresql` or set NSECRELAY_PG_BIN' }
   const user = postgresUser()
   if (typeof user === 'string') return { ok: false, reason: user }
-  const dir = mkdtempSync(join(tmpdir(), 'nsecrelay-pg-'))
+  // the server user must reach the directory: a root-only TMPDIR would not do
+  const dir = mkdtempSync(join(user && existsSync('/tmp') ? '/tmp' : tmpdir(), 'nsecrelay-pg-'))
   const data = join(dir, 'data')
   if (user) chownSync(dir, user.uid, user.gid)
   const port = await freePort()

@@ -32,7 +32,10 @@ describe('LNbits import from SQLite', () => {
     )
     expect(text).toContain('relay "broken" refused: meta is not valid JSON')
     expect(text).toContain('2 events of relay_id "gone", which names no relay: not imported')
-    expect(formatRefusal(summary.refusals.find((r) => r.code === 'bad-sig')!)).toMatch(/^refused events row "[0-9a-f]{64}" of relay "main": bad-sig: /)
+    const badSig = formatRefusal(summary.refusals.find((r) => r.code === 'bad-sig')!)
+    expect(badSig).toMatch(/^refused events row "[0-9a-f]{64}" of relay "main": bad-sig: /)
+    expect(text).not.toContain(badSig)
+    expect(formatLnbitsSummary(summary, { refusals: true })).toContain(badSig)
   })
 
   it('is idempotent: a second run writes nothing new and reports the events as already present', async () => {

@@ -49,7 +49,8 @@ export const emptyRelaySummary = (r: ImportedRelay): LnbitsRelaySummary => ({
 
 export const formatRefusal = (r: Refusal): string => `refused ${r.table} row ${JSON.stringify(r.rowId)} of relay ${JSON.stringify(r.relayId)}: ${r.reason}`
 
-export function formatLnbitsSummary(s: LnbitsSummary): string {
+/** `refusals`: also list the refusals the summary kept (when they were not printed as they came). */
+export function formatLnbitsSummary(s: LnbitsSummary, opts: { refusals?: boolean } = {}): string {
   const verb = s.dryRun ? 'would import' : 'imported'
   const lines = [`LNbits nostrrelay import from ${s.source}${s.dryRun ? ' (dry run: nothing written)' : ''}`]
   for (const r of s.relays) {
@@ -70,10 +71,11 @@ export function formatLnbitsSummary(s: LnbitsSummary): string {
     for (const w of r.warnings) lines.push(`  warning: ${w}`)
   }
   for (const r of s.refusedRelays) lines.push(`relay ${JSON.stringify(r.relayId)} refused: ${r.reason}`)
+  if (opts.refusals) for (const r of s.refusals) lines.push(formatRefusal(r))
   for (const o of s.orphanEvents) lines.push(`${count(o.events, 'event')} of relay_id ${JSON.stringify(o.relayId)}, which names no relay: not imported`)
   const total = s.relays.reduce((n, r) => n + r.events.imported, 0)
   const refused = s.relays.reduce((n, r) => n + r.events.refused + r.accounts.refused, 0)
   lines.push(`total: ${count(s.relays.length, 'relay')}, ${count(total, 'event')} ${verb}, ${refused} rows refused, ${s.refusedRelays.length} relays refused`)
-  if (s.refusalsNotKept > 0) lines.push(`(${s.refusalsNotKept} further refusals were reported as they happened but are not listed in the summary)`)
+  if (s.refusalsNotKept > 0) lines.push(`(${s.refusalsNotKept} further refusals were reported as they happened; the summary keeps the first ${s.refusals.length})`)
   return lines.join('\n')
 }

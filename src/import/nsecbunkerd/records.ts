@@ -3,7 +3,8 @@
 // ignores (soft-deleted, orphaned by ON DELETE SET NULL, a condition that never matched) is
 // skipped and listed, so the summary shows everything that was left behind and why.
 import type { BunkerRows, Row } from './db.ts'
-import { isHex64, toBool, toInt, toKind, toMs } from './values.ts'
+import { type Reader, reader, required, text, textOrNull } from './row-reader.ts'
+import { isHex64, nonNegative, toBool, toInt, toKind, toMs } from './values.ts'
 
 export interface ImportedRule {
   method: string
@@ -82,154 +83,42 @@ export interface Records {
 /** Client secrets as bunker:// URIs carry them. */
 const SECRET = /^[A-Za-z0-9_-]{16,128}$/
 
+/** What the table readers share: the rows, what was found so far, and where problems go. */
+interface Ctx {
+  rows: BunkerRows
+  keyNames: Set<string>
+  problems: string[]
+  skipped: Skipped[]
+  deletedKeys: Set<string>
+  policies: Map<number, ImportedPolicy>
+  deletedPolicies: Set<number>
+  users: Map<number, ImportedUser>
+  skippedUsers: Set<number>
+}
+
 /**
  * Converts and cross-checks the rows. `keyNames`: the keys in the config; names of keys the Key
  * table marks deleted are returned in `deletedKeys` and everything tied to them is skipped.
  */
 export function buildRecords(rows: BunkerRows, keyNames: Set<string>, problems: string[]): Records & { deletedKeys: Set<string> } {
-  const skipped: Skipped[] = []
   const { keyPubkeys, deletedKeys } = keyTable(rows.Key, problems)
-  const usable = (table: string, id: unknown, keyName: string): boolean => {
-    if (deletedKeys.has(keyName)) skipped.push({ table, rowId: id as number, reason: `key ${JSON.stringify(keyName)} was deleted` })
-    else if (!keyNames.has(keyName)) problems.push(`${table} row ${id}: key ${JSON.stringify(keyName)} is not in the configuration (no key material to import)`)
-    else return true
-    return false
+  const ctx: Ctx = {
+    rows,
+    keyNames,
+    problems,
+    skipped: [],
+    deletedKeys,
+    policies: new Map(),
+    deletedPolicies: new Set(),
+    users: new Map(),
+    skippedUsers: new Set(),
   }
-
-  const policies = new Map<number, ImportedPolicy>()
-  const deletedPolicies = new Set<number>()
-  for (const row of rows.Policy) {
-    const r = reader('Policy', row, problems)
-    const id = r.id()
-    if (id === undefined) continue
-    if (r.get('deletedAt', toMs) !== null) {
-      deletedPolicies.add(id)
-      skipped.push({ table: 'Policy', rowId: id, reason: 'deleted upstream' })
-      continue
-    }
-    const p = {
-      sourceId: id,
-      name: r.get('name', text),
-      description: r.get('description', textOrNull),
-      createdAt: r.get('createdAt', required(toMs)),
-      updatedAt: r.get('updatedAt', required(toMs)),
-      expiresAt: r.get('expiresAt', toMs),
-      rules: [],
-    }
-    if (r.ok) policies.set(id, p as ImportedPolicy)
-  }
-  for (const row of rows.PolicyRule) {
-    const r = reader('PolicyRule', row, problems)
-    const policyId = r.get('policyId', toInt)
-    if (policyId === null) {
-      skipped.push({ table: 'PolicyRule', rowId: row.id as number, reason: 'belongs to no policy' })
-      continue
-    }
-    if (policyId !== undefined && deletedPolicies.has(policyId)) continue
-    const rule = {
-      method: r.get('method', text),
-      kind: r.get('kind', toKind),
-      maxUsage: r.get('maxUsageCount', nonNegative),
-      used: r.get('currentUsageCount', nonNegative) ?? 0,
-    }
-    const policy = policyId === undefined ? undefined : policies.get(policyId)
-    if (policyId !== undefined && !policy && !rows.Policy.some((p) => toInt(p.id) === policyId)) r.problem('policyId', `names no Policy row (${policyId})`)
-    if (r.ok && policy) policy.rules.push(rule as ImportedRule)
-  }
-
-  const users = new Map<number, ImportedUser>()
-  const skippedUsers = new Set<number>()
-  for (const row of rows.KeyUser) {
-    const r = reader('KeyUser', row, problems)
-    const id = r.id()
-    const keyName = r.get('keyName', text)
-    if (id === undefined || keyName === undefined) continue
-    if (!usable('KeyUser', id, keyName)) {
-      skippedUsers.add(id)
-      continue
-    }
-    const u = {
-      sourceId: id,
-      keyName,
-      pubkey: r.get('userPubkey', (v) => (isHex64(v) ? v : undefined), '64 lowercase hex characters'),
-      description: r.get('description', textOrNull),
-      createdAt: r.get('createdAt', required(toMs)),
-      updatedAt: r.get('updatedAt', required(toMs)),
-      lastUsedAt: r.get('lastUsedAt', toMs),
-      revokedAt: r.get('revokedAt', toMs),
-    }
-    if (r.ok) users.set(id, u as ImportedUser)
-  }
-  const userRef = (r: Reader, col: string, userId: number | null | undefined): boolean => {
-    if (userId === null || userId === undefined || users.has(userId) || skippedUsers.has(userId)) return true
-    if (!rows.KeyUser.some((u) => toInt(u.id) === userId)) r.problem(col, `names no KeyUser row (${userId})`)
-    return false
-  }
-
-  const permissions: ImportedPermission[] = []
-  for (const row of rows.SigningCondition) {
-    const r = reader('SigningCondition', row, problems)
-    const id = r.id()
-    const userId = r.get('keyUserId', toInt)
-    if (id === undefined || userId === undefined) continue
-    if (userId === null) {
-      skipped.push({ table: 'SigningCondition', rowId: id, reason: 'belongs to no key user' })
-      continue
-    }
-    if (!userRef(r, 'keyUserId', userId) || skippedUsers.has(userId)) continue
-    const allowed = r.get('allowed', toBool)
-    const method = r.get('method', textOrNull)
-    const kind = r.get('kind', toKind)
-    if (!r.ok) continue
-    // Upstream answers "ask the admin" for these: importing them would change nothing.
-    if (allowed === null) skipped.push({ table: 'SigningCondition', rowId: id, reason: 'neither allows nor denies' })
-    else if (method === null && allowed) skipped.push({ table: 'SigningCondition', rowId: id, reason: 'allows no method' })
-    // rejectAllRequestsFromKey wrote denials without a method, meaning "everything"
-    else permissions.push({ sourceId: id, userSourceId: userId, method: method ?? '*', kind, allowed: allowed! })
-  }
-
-  const tokens: ImportedToken[] = []
-  for (const row of rows.Token) {
-    const r = reader('Token', row, problems)
-    const id = r.id()
-    const keyName = r.get('keyName', text)
-    if (id === undefined || keyName === undefined) continue
-    if (r.get('deletedAt', toMs) !== null) {
-      skipped.push({ table: 'Token', rowId: id, reason: 'deleted upstream' })
-      continue
-    }
-    if (!usable('Token', id, keyName)) continue
-    const policyId = r.get('policyId', toInt)
-    if (policyId === null || (policyId !== undefined && deletedPolicies.has(policyId))) {
-      skipped.push({
-        table: 'Token',
-        rowId: id,
-        reason: policyId === null ? 'has no policy (upstream refuses to redeem it)' : `its policy ${policyId} was deleted`,
-      })
-      continue
-    }
-    if (policyId !== undefined && !policies.has(policyId) && !rows.Policy.some((p) => toInt(p.id) === policyId))
-      r.problem('policyId', `names no Policy row (${policyId})`)
-    const userId = r.get('keyUserId', toInt)
-    if (userRef(r, 'keyUserId', userId) && userId != null && users.has(userId) && users.get(userId)!.keyName !== keyName) {
-      r.problem('keyUserId', `names a user of key ${JSON.stringify(users.get(userId)!.keyName)}, not of ${JSON.stringify(keyName)}`)
-    }
-    const t = {
-      sourceId: id,
-      keyName,
-      clientName: r.get('clientName', text),
-      secret: r.get('token', (v) => (typeof v === 'string' && SECRET.test(v) ? v : undefined), '16-128 characters of [A-Za-z0-9_-]', true),
-      createdBy: r.get('createdBy', text),
-      policySourceId: policyId,
-      createdAt: r.get('createdAt', required(toMs)),
-      updatedAt: r.get('updatedAt', required(toMs)),
-      expiresAt: r.get('expiresAt', toMs),
-      redeemedAt: r.get('redeemedAt', toMs),
-      redeemedByUserSourceId: userId != null && skippedUsers.has(userId) ? null : userId,
-    }
-    if (r.ok) tokens.push(t as ImportedToken)
-  }
-  return { policies: [...policies.values()], users: [...users.values()], permissions, tokens, keyPubkeys, deletedKeys, skipped }
+  readPolicies(ctx)
+  readRules(ctx)
+  readUsers(ctx)
+  const permissions = readPermissions(ctx)
+  const tokens = readTokens(ctx)
+  return { policies: [...ctx.policies.values()], users: [...ctx.users.values()], permissions, tokens, keyPubkeys, deletedKeys, skipped: ctx.skipped }
 }
 
 function keyTable(rows: Row[], problems: string[]) {
@@ -242,53 +131,167 @@ function keyTable(rows: Row[], problems: string[]) {
     if (id === undefined || name === undefined) continue
     if (r.get('deletedAt', toMs) !== null) deletedKeys.add(name)
     else {
-      const pubkey = r.get('pubkey', (v) => (isHex64(v) ? v : undefined), '64 lowercase hex characters')
+      const pubkey = r.get('pubkey', hex64, '64 lowercase hex characters')
       if (pubkey) keyPubkeys.set(name, { rowId: id, pubkey })
     }
   }
   return { keyPubkeys, deletedKeys }
 }
 
-type Conv<T> = (v: unknown) => T | undefined
-const text: Conv<string> = (v) => (typeof v === 'string' ? v : undefined)
-const textOrNull: Conv<string | null> = (v) => (v === null || v === undefined ? null : typeof v === 'string' ? v : undefined)
-const nonNegative: Conv<number | null> = (v) => {
-  const n = toInt(v)
-  return n === undefined || (n !== null && n < 0) ? undefined : n
-}
-const required =
-  <T>(conv: Conv<T | null>): Conv<T> =>
-  (v) =>
-    conv(v) ?? undefined
+const hex64 = (v: unknown) => (isHex64(v) ? v : undefined)
 
-interface Reader {
-  /** false once any column of the row was a problem */
-  readonly ok: boolean
-  id(): number | undefined
-  get<T>(col: string, conv: Conv<T>, expected?: string, secret?: boolean): T
-  problem(col: string, message: string): void
+/** Whether rows of `keyName` are imported; a deleted key's are skipped, an unknown key's a problem. */
+function keyUsable(ctx: Ctx, table: string, id: number, keyName: string): boolean {
+  if (ctx.deletedKeys.has(keyName)) ctx.skipped.push({ table, rowId: id, reason: `key ${JSON.stringify(keyName)} was deleted` })
+  else if (!ctx.keyNames.has(keyName))
+    ctx.problems.push(`${table} row ${id}: key ${JSON.stringify(keyName)} is not in the configuration (no key material to import)`)
+  else return true
+  return false
 }
 
-/** Reads one row's columns, turning every unreadable value into a problem that names the row. */
-function reader(table: string, row: Row, problems: string[]): Reader {
-  const where = `${table} row ${JSON.stringify(row.id ?? null)}`
-  const r: Reader & { ok: boolean } = {
-    ok: true,
-    id: () => {
-      const id = toInt(row.id)
-      if (id === null || id === undefined) r.problem('id', 'not an integer')
-      return id ?? undefined
-    },
-    get<T>(col: string, conv: Conv<T>, expected?: string, secret = false): T {
-      const v = conv(row[col])
-      if (v === undefined)
-        r.problem(col, `unreadable value${expected ? ` (expected ${expected})` : ''}${secret ? '' : `: ${JSON.stringify(row[col])?.slice(0, 80)}`}`)
-      return v as T
-    },
-    problem(col, message) {
-      r.ok = false
-      problems.push(`${where}: ${col}: ${message}`)
-    },
+/** A policy id that names no row at all is a problem (one with a problem of its own already is). */
+function checkPolicyRef(ctx: Ctx, r: Reader, policyId: number): void {
+  if (!ctx.policies.has(policyId) && !ctx.rows.Policy.some((p) => toInt(p.id) === policyId)) r.problem('policyId', `names no Policy row (${policyId})`)
+}
+
+function readPolicies(ctx: Ctx): void {
+  for (const row of ctx.rows.Policy) {
+    const r = reader('Policy', row, ctx.problems)
+    const id = r.id()
+    if (id === undefined) continue
+    if (r.get('deletedAt', toMs) !== null) {
+      ctx.deletedPolicies.add(id)
+      ctx.skipped.push({ table: 'Policy', rowId: id, reason: 'deleted upstream' })
+      continue
+    }
+    const p: ImportedPolicy = {
+      sourceId: id,
+      name: r.get('name', text),
+      description: r.get('description', textOrNull),
+      createdAt: r.get('createdAt', required(toMs)),
+      updatedAt: r.get('updatedAt', required(toMs)),
+      expiresAt: r.get('expiresAt', toMs),
+      rules: [],
+    }
+    if (r.ok) ctx.policies.set(id, p)
   }
-  return r
+}
+
+function readRules(ctx: Ctx): void {
+  for (const row of ctx.rows.PolicyRule) {
+    const r = reader('PolicyRule', row, ctx.problems)
+    const id = r.id()
+    const policyId = r.get('policyId', toInt)
+    if (id === undefined || policyId === undefined || ctx.deletedPolicies.has(policyId!)) continue
+    if (policyId === null) {
+      ctx.skipped.push({ table: 'PolicyRule', rowId: id, reason: 'belongs to no policy' })
+      continue
+    }
+    const rule: ImportedRule = {
+      method: r.get('method', text),
+      kind: r.get('kind', toKind),
+      maxUsage: r.get('maxUsageCount', nonNegative),
+      used: r.get('currentUsageCount', nonNegative) ?? 0,
+    }
+    checkPolicyRef(ctx, r, policyId)
+    if (r.ok) ctx.policies.get(policyId)?.rules.push(rule)
+  }
+}
+
+function readUsers(ctx: Ctx): void {
+  for (const row of ctx.rows.KeyUser) {
+    const r = reader('KeyUser', row, ctx.problems)
+    const id = r.id()
+    const keyName = r.get('keyName', text)
+    if (id === undefined || keyName === undefined) continue
+    if (!keyUsable(ctx, 'KeyUser', id, keyName)) {
+      ctx.skippedUsers.add(id)
+      continue
+    }
+    const u: ImportedUser = {
+      sourceId: id,
+      keyName,
+      pubkey: r.get('userPubkey', hex64, '64 lowercase hex characters'),
+      description: r.get('description', textOrNull),
+      createdAt: r.get('createdAt', required(toMs)),
+      updatedAt: r.get('updatedAt', required(toMs)),
+      lastUsedAt: r.get('lastUsedAt', toMs),
+      revokedAt: r.get('revokedAt', toMs),
+    }
+    if (r.ok) ctx.users.set(id, u)
+  }
+}
+
+/** Whether a user reference resolves (null does); one naming no row at all is a problem. */
+function userResolves(ctx: Ctx, r: Reader, userId: number | null): boolean {
+  if (userId === null || ctx.users.has(userId) || ctx.skippedUsers.has(userId)) return true
+  if (!ctx.rows.KeyUser.some((u) => toInt(u.id) === userId)) r.problem('keyUserId', `names no KeyUser row (${userId})`)
+  return false
+}
+
+function readPermissions(ctx: Ctx): ImportedPermission[] {
+  const permissions: ImportedPermission[] = []
+  for (const row of ctx.rows.SigningCondition) {
+    const r = reader('SigningCondition', row, ctx.problems)
+    const id = r.id()
+    const userId = r.get('keyUserId', toInt)
+    if (id === undefined || userId === undefined || !userResolves(ctx, r, userId) || (userId !== null && ctx.skippedUsers.has(userId))) continue
+    if (userId === null) {
+      ctx.skipped.push({ table: 'SigningCondition', rowId: id, reason: 'belongs to no key user' })
+      continue
+    }
+    const allowed = r.get('allowed', toBool)
+    const method = r.get('method', textOrNull)
+    const kind = r.get('kind', toKind)
+    if (!r.ok) continue
+    // Upstream answers "ask the admin" for these: importing them would change nothing.
+    if (allowed === null) ctx.skipped.push({ table: 'SigningCondition', rowId: id, reason: 'neither allows nor denies' })
+    else if (method === null && allowed) ctx.skipped.push({ table: 'SigningCondition', rowId: id, reason: 'allows no method' })
+    // rejectAllRequestsFromKey wrote denials without a method, meaning "everything"
+    else permissions.push({ sourceId: id, userSourceId: userId, method: method ?? '*', kind, allowed })
+  }
+  return permissions
+}
+
+function readTokens(ctx: Ctx): ImportedToken[] {
+  const tokens: ImportedToken[] = []
+  for (const row of ctx.rows.Token) {
+    const r = reader('Token', row, ctx.problems)
+    const id = r.id()
+    const keyName = r.get('keyName', text)
+    if (id === undefined || keyName === undefined) continue
+    if (r.get('deletedAt', toMs) !== null) {
+      ctx.skipped.push({ table: 'Token', rowId: id, reason: 'deleted upstream' })
+      continue
+    }
+    if (!keyUsable(ctx, 'Token', id, keyName)) continue
+    const policyId = r.get('policyId', toInt)
+    if (policyId === null || ctx.deletedPolicies.has(policyId!)) {
+      const reason = policyId === null ? 'has no policy (upstream refuses to redeem it)' : `its policy ${policyId} was deleted`
+      ctx.skipped.push({ table: 'Token', rowId: id, reason })
+      continue
+    }
+    if (policyId !== undefined) checkPolicyRef(ctx, r, policyId)
+    const userId = r.get('keyUserId', toInt)
+    const user = userId == null ? undefined : ctx.users.get(userId)
+    if (userId !== undefined && userResolves(ctx, r, userId) && user && user.keyName !== keyName) {
+      r.problem('keyUserId', `names a user of key ${JSON.stringify(user.keyName)}, not of ${JSON.stringify(keyName)}`)
+    }
+    const t: ImportedToken = {
+      sourceId: id,
+      keyName,
+      clientName: r.get('clientName', text),
+      secret: r.get('token', (v) => (typeof v === 'string' && SECRET.test(v) ? v : undefined), '16-128 characters of [A-Za-z0-9_-]', true),
+      createdBy: r.get('createdBy', text),
+      policySourceId: policyId!,
+      createdAt: r.get('createdAt', required(toMs)),
+      updatedAt: r.get('updatedAt', required(toMs)),
+      expiresAt: r.get('expiresAt', toMs),
+      redeemedAt: r.get('redeemedAt', toMs),
+      // a user skipped with its deleted key cannot be the redeemer of a token of a live key
+      redeemedByUserSourceId: user ? userId! : null,
+    }
+    if (r.ok) tokens.push(t)
+  }
+  return tokens
 }

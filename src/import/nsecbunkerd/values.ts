@@ -30,6 +30,11 @@ export function toInt(v: unknown): number | null | undefined {
   return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined
 }
 
+export function nonNegative(v: unknown): number | null | undefined {
+  const n = toInt(v)
+  return n === undefined || (n !== null && n < 0) ? undefined : n
+}
+
 /** A policy rule's or signing condition's kind: null, "" and "all" mean any kind. */
 export function toKind(v: unknown): number | null | undefined {
   if (v === null || v === undefined || v === '' || v === 'all') return null
