@@ -76,6 +76,7 @@ export function formatLnbitsSummary(s: LnbitsSummary, opts: { refusals?: boolean
   const total = s.relays.reduce((n, r) => n + r.events.imported, 0)
   const refused = s.relays.reduce((n, r) => n + r.events.refused + r.accounts.refused, 0)
   lines.push(`total: ${count(s.relays.length, 'relay')}, ${count(total, 'event')} ${verb}, ${refused} rows refused, ${s.refusedRelays.length} relays refused`)
-  if (s.refusalsNotKept > 0) lines.push(`(${s.refusalsNotKept} further refusals were reported as they happened; the summary keeps the first ${s.refusals.length})`)
+  const unlisted = s.refusalsNotKept
+  if (unlisted > 0) lines.push(`(${unlisted} more refusals were reported as they happened; the summary keeps the first ${s.refusals.length})`)
   return lines.join('\n')
 }
