@@ -61,24 +61,29 @@ export async function* withTags(events: AsyncIterable<EventCols>, tags: AsyncIte
 }
 
 function compareKeys(ca: unknown, ia: unknown, cb: unknown, ib: unknown): number {
-  return compareValues(ca, cb) || compareBytes(ia, ib)
+  return compareValues(ca, cb) || compareText(String(ia), String(ib))
 }
-
-const compareBytes = (a: unknown, b: unknown): number => Buffer.compare(Buffer.from(String(a)), Buffer.from(String(b)))
 
 // SQLite orders numbers before text, text by bytes; PostgreSQL's BIGINT is handed over as text.
+// Runs once per tag row: the common cases (two numbers, two digit strings, hex ids) stay cheap.
 function compareValues(a: unknown, b: unknown): number {
-  const na = numeric(a)
-  const nb = numeric(b)
-  if (na !== undefined && nb !== undefined) return na < nb ? -1 : na > nb ? 1 : 0
-  if (na !== undefined) return -1
-  if (nb !== undefined) return 1
-  return compareBytes(a, b)
+  if (typeof a === 'number' && typeof b === 'number') return a - b
+  const da = typeof a === 'string' && DIGITS.test(a)
+  const db = typeof b === 'string' && DIGITS.test(b)
+  if (da && db) return (a as string).length - (b as string).length || compareText(a as string, b as string)
+  const na = typeof a === 'number' || da
+  const nb = typeof b === 'number' || db
+  if (na && nb) return Number(a) - Number(b)
+  if (na !== nb) return na ? -1 : 1
+  return compareText(String(a), String(b))
 }
 
-function numeric(v: unknown): bigint | undefined {
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
-  if (typeof v === 'bigint') return v
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v)
-  return undefined
+const DIGITS = /^\d+$/
+// UTF-16 order is UTF-8 byte order except around surrogates: those go through bytes.
+const SURROGATE_OR_ABOVE = /[\ud800-\uffff]/
+
+function compareText(a: string, b: string): number {
+  if (a === b) return 0
+  if (SURROGATE_OR_ABOVE.test(a) || SURROGATE_OR_ABOVE.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b))
+  return a < b ? -1 : 1
 }
