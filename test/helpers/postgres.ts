@@ -76,19 +76,17 @@ export async function startPostgres(): Promise<PostgresStart> {
     return { ok: false, reason: `PostgreSQL could not be started: ${err.stderr?.toString().trim() || err.message}` }
   }
   let stopped = false
-  return {
-    ok: true,
-    server: {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-      async stop() {
-        if (stopped) return
-        stopped = true
-        try {
-          runAs(user, pgCtl, ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop'])
-        } finally {
-          rmSync(dir, { recursive: true, force: true })
-        }
-      },
-    },
+  const stop = () => {
+    if (stopped) return
+    stopped = true
+    process.off('exit', stop)
+    try {
+      runAs(user, pgCtl, ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   }
+  // a test process that ends without stop() (a crash, an interrupted run) still takes it down
+  process.once('exit', stop)
+  return { ok: true, server: { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop: async () => stop() } }
 }

@@ -59,6 +59,9 @@ describe('LNbits import from SQLite', () => {
     expect(dry.dryRun).toBe(true)
     expect(dry.relays).toEqual(real.relays)
     expect(formatLnbitsSummary(dry)).toMatch(/dry run: nothing written[\s\S]*events: 11 would import/)
+    const kept = await importLnbits({ sqlite: path, target: null, keepRefusals: 1 })
+    expect([kept.refusals.length, kept.refusalsNotKept]).toEqual([1, real.refusals.length - 1])
+    expect(formatLnbitsSummary(kept)).toContain(`(${real.refusals.length - 1} more refusals were reported as they happened; the summary keeps the first 1)`)
   })
 
   it('reports what the target refuses, per row, and goes on', async () => {
