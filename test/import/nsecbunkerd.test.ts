@@ -1,8 +1,9 @@
 // The nsecbunkerd importer against files made in nsecbunkerd's own formats.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { decryptKey, encryptKey } from '../../plugin/bunker/nip49.ts'
+import { createScryptPool } from '../../plugin/bunker/scrypt-pool.ts'
 import { ImportError } from '../../src/import/errors.ts'
 import {
   applyNsecbunkerd,
@@ -33,7 +34,7 @@ function memoryBunker() {
   let nextUser = 200
   const target: NsecbunkerdTarget & { committed: () => typeof staged | null } = {
     async putKey(name, sk, passphrase, { pubkey }) {
-      staged.keys.push({ name, pubkey, ncryptsec: await encryptKey(sk, passphrase, 4) })
+      staged.keys.push({ name, pubkey, ncryptsec: await encryptKey(sk, passphrase, 4, scryptPool.derive) })
     },
     putPolicy(p) {
       staged.policies.set(++nextPolicy, p)
@@ -61,6 +62,10 @@ const answer =
     return answers[name]?.[req.attempt - 1] ?? PASSPHRASES[name]
   }
 
+// NIP-49 as the bunker does it: scrypt on the bunker's own worker pool
+const scryptPool = createScryptPool({ workers: 1, maxQueue: 64 })
+afterAll(() => scryptPool.close())
+
 describe('nsecbunkerd import', () => {
   it('brings every key, policy, rule, user, condition and token, with their state', async () => {
     const f = bunkerFixture(tempDir('bunker-'))
@@ -86,7 +91,7 @@ describe('nsecbunkerd import', () => {
       [got.keys[0], f.keys.alice.sk],
       [got.keys[2], f.keys.carol.sk],
     ] as const) {
-      expect(await decryptKey(k.ncryptsec, PASSPHRASES[k.name])).toEqual(sk)
+      expect(await decryptKey(k.ncryptsec, PASSPHRASES[k.name], scryptPool.derive)).toEqual(sk)
     }
     expect(got.adminKey).toEqual(f.keys.admin.sk)
     expect(result.admins).toEqual([f.keys.adminUser.pk])
