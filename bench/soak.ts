@@ -94,13 +94,13 @@ let server: Nsecrelay | undefined
 const killAll = () => {
   for (const p of [...children, ...(server ? [server] : [])]) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL')
 }
-process.on('exit', killAll)
-for (const sig of ['SIGINT', 'SIGTERM'] as const)
-  process.on(sig, () => {
-    killAll()
-    process.exit(130)
-  })
 const dir = mkdtempSync(join(tmpdir(), 'nsecrelay-soak-'))
+// However the run ends, no child outlives it and the data directory (up to the filler's cap) goes.
+process.on('exit', () => {
+  killAll()
+  if (!values.keep) rmSync(dir, { recursive: true, force: true })
+})
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130))
 const data = join(dir, 'data')
 const configFile = join(dir, 'config.json')
 writeFileSync(configFile, JSON.stringify(SERVER_CONFIG))
@@ -109,7 +109,6 @@ const admin = newIdentity(generateSecretKey())
 const watchdog = setTimeout(
   () => {
     console.error('soak: watchdog fired, the run overran its budget; killing everything')
-    killAll()
     process.exit(2)
   },
   DURATION_MS + 10 * 60_000,
@@ -217,7 +216,6 @@ try {
   setup = await setUp()
 } catch (err) {
   console.error(`soak: setup failed: ${(err as Error).message}; server stderr: ${server?.stderr.slice(-5).join(' | ')}`)
-  killAll()
   process.exit(1)
 }
 const setupFile = join(dir, 'setup.json')
@@ -236,7 +234,6 @@ try {
   await Promise.all(loadProcs.map((c) => c.proc.waitFor(/^ready$/, 180_000)))
 } catch (err) {
   console.error(`soak: a load process did not get ready: ${(err as Error).message}`)
-  killAll()
   process.exit(1)
 }
 
@@ -282,24 +279,13 @@ const scraper = setInterval(() => {
     .then((s) => scrapes.push(s))
     .finally(() => (scraping = false))
 }, SCRAPE_MS)
+const p99 = (xs: number[]) => round(percentile(xs, 99), 1)
 const progress = setInterval(() => {
   const last = mem.at(-1)
   const recent = probe.samples.filter((s) => s.t > elapsed() - 30_000)
-  log(
-    `${Math.round(elapsed() / 1000)} s: RSS ${last ? Math.round(last.rss / MB) : '-'} MB (anon ${last ? Math.round(last.anon / MB) : '-'}), probe p99 last 30 s: publish ${round(
-      percentile(
-        recent.map((s) => s.publishMs),
-        99,
-      ),
-      1,
-    )} ms, REQ ${round(
-      percentile(
-        recent.map((s) => s.reqMs),
-        99,
-      ),
-      1,
-    )} ms`,
-  )
+  const rss = last ? `${Math.round(last.rss / MB)} MB (anon ${Math.round(last.anon / MB)})` : '-'
+  const probeP99 = `publish ${p99(recent.map((s) => s.publishMs))} ms, REQ ${p99(recent.map((s) => s.reqMs))} ms`
+  log(`${Math.round(elapsed() / 1000)} s: RSS ${rss}, probe p99 over the last 30 s: ${probeP99}`)
 }, 30_000)
 setTimeout(endRun, DURATION_MS)
 await runEnded
@@ -344,66 +330,40 @@ if (verification.unverified > 0) {
 stopping = true
 await server?.stop()
 clearTimeout(watchdog)
-if (!values.keep) rmSync(dir, { recursive: true, force: true })
 
 // ---------------------------------------------------------------- report
 const inWindow = <T extends { t: number }>(xs: T[], from: number, to: number) => xs.filter((x) => x.t >= from && x.t < to)
-const probeRow = (window: string, xs: ProbeSample[]) => ({
-  window,
-  rounds: xs.length,
-  failed: xs.filter((s) => s.outcome !== 'ok').length,
-  'publish p50 ms': round(
-    percentile(
-      xs.map((s) => s.publishMs),
-      50,
-    ),
-    2,
-  ),
-  'publish p99 ms': round(
-    percentile(
-      xs.map((s) => s.publishMs),
-      99,
-    ),
-    2,
-  ),
-  'REQ p50 ms': round(
-    percentile(
-      xs.map((s) => s.reqMs),
-      50,
-    ),
-    2,
-  ),
-  'REQ p99 ms': round(
-    percentile(
-      xs.map((s) => s.reqMs),
-      99,
-    ),
-    2,
-  ),
-})
+const pct = (xs: number[], p: number) => round(percentile(xs, p), 2)
+const times = (xs: ProbeSample[]) => ({ publish: xs.map((s) => s.publishMs), req: xs.map((s) => s.reqMs) })
+function probeRow(window: string, xs: ProbeSample[]) {
+  const { publish, req } = times(xs)
+  const failed = xs.filter((s) => s.outcome !== 'ok').length
+  return {
+    window,
+    rounds: xs.length,
+    failed,
+    'publish p50 ms': pct(publish, 50),
+    'publish p99 ms': pct(publish, 99),
+    'REQ p50 ms': pct(req, 50),
+    'REQ p99 ms': pct(req, 99),
+  }
+}
 const startName = `${WARMUP_MS / 1000}-${(WARMUP_MS + WINDOW_MS) / 1000} s`
 const startWindow = inWindow(probe.samples, WARMUP_MS, WARMUP_MS + WINDOW_MS)
 const endWindow = inWindow(probe.samples, ranMs - WINDOW_MS, ranMs + 1)
 const probeRows = [probeRow(startName, startWindow), probeRow(`last ${WINDOW_MS / 1000} s`, endWindow), probeRow('whole run', probe.samples)]
-const p99Of = (xs: ProbeSample[]) =>
-  Math.max(
-    percentile(
-      xs.map((s) => s.publishMs),
-      99,
-    ),
-    percentile(
-      xs.map((s) => s.reqMs),
-      99,
-    ),
-  )
+/** The worse of the two round trips' p99s. */
+const p99Of = (xs: ProbeSample[]) => Math.max(pct(times(xs).publish, 99), pct(times(xs).req, 99))
 
 const mb = (b: number | undefined) => (b === undefined ? Number.NaN : round(b / MB, 1))
 const maxOf = (xs: MemSample[], k: keyof Memory) => (xs.length ? Math.max(...xs.map((x) => x[k])) : Number.NaN)
+const cpuShare = (xs: MemSample[]) => (xs.length > 1 ? round((100 * (xs.at(-1)!.cpu - xs[0].cpu)) / ((xs.at(-1)!.t - xs[0].t) / 1000), 0) : Number.NaN)
 const memRow = (phase: string, xs: MemSample[]) => ({
   phase,
   'RSS MB': mb(maxOf(xs, 'rss')),
   'anon MB': mb(maxOf(xs, 'anon')),
   'file MB': mb(maxOf(xs, 'file')),
+  'relay CPU %': cpuShare(xs),
 })
 const secondHalf = inWindow(mem, ranMs / 2, ranMs + 1)
 const growth = {
@@ -411,18 +371,11 @@ const growth = {
   anon: round(slopePerMinute(secondHalf.map((m) => ({ t: m.t, y: m.anon / MB }))), 2),
   file: round(slopePerMinute(secondHalf.map((m) => ({ t: m.t, y: m.file / MB }))), 2),
 }
-const cpuShare = (xs: MemSample[]) => (xs.length > 1 ? round((100 * (xs.at(-1)!.cpu - xs[0].cpu)) / ((xs.at(-1)!.t - xs[0].t) / 1000), 0) : Number.NaN)
 const memRows = [
   memRow('before load', baseline),
-  {
-    ...memRow(`${startName} (max)`, inWindow(mem, WARMUP_MS, WARMUP_MS + WINDOW_MS)),
-    'relay CPU %': cpuShare(inWindow(mem, WARMUP_MS, WARMUP_MS + WINDOW_MS)),
-  },
-  {
-    ...memRow(`last ${WINDOW_MS / 1000} s (max)`, inWindow(mem, ranMs - WINDOW_MS, ranMs + 1)),
-    'relay CPU %': cpuShare(inWindow(mem, ranMs - WINDOW_MS, ranMs + 1)),
-  },
-  { ...memRow('whole run (max)', mem), 'relay CPU %': cpuShare(mem) },
+  memRow(`${startName} (max)`, inWindow(mem, WARMUP_MS, WARMUP_MS + WINDOW_MS)),
+  memRow(`last ${WINDOW_MS / 1000} s (max)`, inWindow(mem, ranMs - WINDOW_MS, ranMs + 1)),
+  memRow('whole run (max)', mem),
   memRow('after load, 3 s settled', afterLoad ? [afterLoad] : []),
 ]
 const maxRss = maxOf(mem, 'rss') / MB

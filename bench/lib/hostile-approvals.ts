@@ -29,6 +29,7 @@ export async function approvalFlood({ setup, ctl, tally }: HostileContext): Prom
       if (!c) return tally.count('skipped (not connected)')
       const template = JSON.stringify({ kind: 1, content: `please sign ${n}`, tags: [], created_at: seconds() })
       const a = await c.request(strangers[n++ % strangers.length], setup.userKey.pubkey, 'sign_event', [template], { timeoutMs: 30_000 })
+      if (a.outcome === 'gone' && ctl.stopped()) return tally.count('still pending when the run ended')
       record(tally, 'sign_event', a)
       tally.sample(`sign_event ${a.outcome}`, a.ms)
     },

@@ -47,7 +47,7 @@ async function seed({ setup, ctl, tally }: HostileContext): Promise<void> {
   const c = await openClient(setup.url, 5000, setup.hostileFrom).catch(() => undefined)
   if (!c) return tally.count('seed connect failed')
   const authors = Array.from({ length: 40 }, () => newIdentity())
-  const until = Date.now() + 60_000
+  const until = Date.now() + Math.min(60_000, (ctl.deadline - Date.now()) / 4) // a swamped relay must not eat the run
   let stored = 0
   const worker = async (w: number) => {
     for (let i = w; i < 400 && !ctl.stopped() && Date.now() < until && c.isOpen(); i += 4) {
