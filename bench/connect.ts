@@ -74,7 +74,8 @@ async function startServer(adminPk: string): Promise<Nsecrelay> {
   const config = join(dir, 'config.json')
   // scrypt cost is outside the measured interval; autoApprove plays the part of the permit-all
   // callback the NDK backends get, so that no variant waits for a human.
-  writeFileSync(config, JSON.stringify({ bunker: { scryptLogN: 12, autoApprove: true } }))
+  // the load clients all connect from 127.0.0.1: the per-address connection limit is raised for them
+  writeFileSync(config, JSON.stringify({ bunker: { scryptLogN: 12, autoApprove: true }, limits: { maxConnectionsPerIp: 10_000 } }))
   return startNsecrelay(['--data', join(dir, 'data'), '--config', config, '--admin', adminPk])
 }
 

@@ -3,7 +3,7 @@
 // Usage: npm run bench:relay -- [--quick] [--only ingest,query,fanout,idle] [--sizes 100000,1000000]
 //        [--window 10] (EVENTs each publisher connection keeps in flight)
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -43,7 +43,11 @@ async function start(target: Target, seed = 0): Promise<Running> {
     const seeding = runTs('bench/lib/seed-nsecrelay.ts', [data, String(seed)])
     await seeding.waitFor(/^seeded/, 1_200_000)
   }
-  const proc = await startNsecrelay(['--data', data])
+  // every load client connects from 127.0.0.1: the per-address limit (default 100) is raised to fit
+  // the idle section's 10,000 connections and the fan-out's 1,000
+  const config = join(data, 'bench-config.json')
+  writeFileSync(config, JSON.stringify({ limits: { maxConnections: 20_000, maxConnectionsPerIp: 20_000 } }))
+  const proc = await startNsecrelay(['--data', data, '--config', config])
   return { url: proc.url, pid: proc.proc.pid!, proc }
 }
 

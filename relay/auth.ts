@@ -1,8 +1,7 @@
 // NIP-42: a per-connection challenge, answered by a signed kind 22242 event naming this relay.
 import { randomBytes } from 'node:crypto'
 import { tagValue, type NostrEvent } from './event.ts'
-
-export const AUTH_KIND = 22242
+import { AUTH_KIND } from './kinds.ts'
 /** How far an AUTH event's created_at may be from now. */
 const AUTH_WINDOW_SECONDS = 600
 

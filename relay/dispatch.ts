@@ -19,9 +19,13 @@ interface Entry {
   filter: NormFilter
 }
 
-type Bucket = Map<string | number, Set<Entry>>
-/** Where one entry was filed, so remove() can undo exactly that. */
-type Placement = [set: Set<Entry>, entry: Entry, bucket: Bucket | undefined, key: string | number]
+/**
+ * Most index keys (an id, an author, a tag value) are wanted by one entry: it is kept bare, and only
+ * a key shared by several entries gets a Set. An abusive REQ's unique values then cost a map slot
+ * each, not a map slot and a Set.
+ */
+type Slot = Entry | Set<Entry>
+type Bucket = Map<string | number, Slot>
 
 export interface DispatchTable {
   add(filters: NormFilter[], sink: Sink): Subscription
@@ -32,12 +36,16 @@ export interface DispatchTable {
    */
   dispatch(event: NostrEvent, json: string): void
   readonly size: number
+  /** Index entries held: one per value a filter is filed under (one for a catch-all filter). */
+  readonly entries: number
 }
 
 /**
  * Each filter is filed under one key, its most selective field: ids, then authors, then its first
  * tag, then kinds; a filter with none of these is filed under `all`. An event then looks up only the
  * buckets its own id, pubkey, tags and kind point at, and every candidate is matched exactly.
+ * Where an entry was filed follows from its filter alone, so remove() files it out the same way and
+ * nothing else is kept per value.
  */
 export function createDispatchTable(onSinkError: (err: unknown) => void = () => {}): DispatchTable {
   const byId: Bucket = new Map()
@@ -45,46 +53,60 @@ export function createDispatchTable(onSinkError: (err: unknown) => void = () => 
   const byTag: Bucket = new Map()
   const byKind: Bucket = new Map()
   const all = new Set<Entry>()
-  const placed = new Map<Subscription, Placement[]>()
+  const placed = new Map<Subscription, Entry[]>()
   let seq = 0
   // Events dispatched from inside a sink wait here: delivering them at once would reuse lastSeq
   // mid-delivery and could hand the outer event to a subscription twice.
   const nested: Array<[NostrEvent, string]> = []
   let delivering = false
-  let count = 0
+  let entries = 0
 
-  function file(bucket: Bucket, key: string | number, entry: Entry, out: Placement[]) {
-    let set = bucket.get(key)
-    if (!set) bucket.set(key, (set = new Set()))
-    set.add(entry)
-    out.push([set, entry, bucket, key])
+  function file(bucket: Bucket, key: string | number, entry: Entry): void {
+    const slot = bucket.get(key)
+    if (slot === undefined) bucket.set(key, entry)
+    else if (slot instanceof Set) slot.add(entry)
+    else bucket.set(key, new Set([slot, entry]))
+    entries++
   }
 
-  function place(entry: Entry, out: Placement[]) {
+  function unfile(bucket: Bucket, key: string | number, entry: Entry): void {
+    const slot = bucket.get(key)
+    if (slot === entry) bucket.delete(key)
+    else if (slot instanceof Set && slot.delete(entry)) {
+      if (slot.size === 1) bucket.set(key, slot.values().next().value as Entry)
+    } else return
+    entries--
+  }
+
+  /** Files the entry in (`act` = file) or out (`act` = unfile) under every key of its filter. */
+  function place(entry: Entry, act: typeof file): void {
     const f = entry.filter
-    if (f.ids) for (const id of f.ids) file(byId, id, entry, out)
-    else if (f.authors) for (const a of f.authors) file(byAuthor, a, entry, out)
+    if (f.ids) for (const id of f.ids) act(byId, id, entry)
+    else if (f.authors) for (const a of f.authors) act(byAuthor, a, entry)
     else if (f.tags) {
       const [letter, values] = f.tags.entries().next().value as [string, Set<string>]
-      for (const v of values) file(byTag, letter + v, entry, out)
-    } else if (f.kinds) for (const k of f.kinds) file(byKind, k, entry, out)
-    else {
+      for (const v of values) act(byTag, letter + v, entry)
+    } else if (f.kinds) for (const k of f.kinds) act(byKind, k, entry)
+    else if (act === file) {
       all.add(entry)
-      out.push([all, entry, undefined, ''])
+      entries++
+    } else if (all.delete(entry)) entries--
+  }
+
+  function offerOne({ sub, filter }: Entry, event: NostrEvent, json: string, stamp: number): void {
+    if (sub.lastSeq === stamp || !matchFilter(filter, event)) return
+    sub.lastSeq = stamp
+    try {
+      sub.sink(event, json)
+    } catch (err) {
+      onSinkError(err) // one faulty sink must not starve the others
     }
   }
 
-  function offer(set: Set<Entry> | undefined, event: NostrEvent, json: string, stamp: number): void {
-    if (!set) return
-    for (const { sub, filter } of set) {
-      if (sub.lastSeq === stamp || !matchFilter(filter, event)) continue
-      sub.lastSeq = stamp
-      try {
-        sub.sink(event, json)
-      } catch (err) {
-        onSinkError(err) // one faulty sink must not starve the others
-      }
-    }
+  function offer(slot: Slot | undefined, event: NostrEvent, json: string, stamp: number): void {
+    if (slot === undefined) return
+    if (slot instanceof Set) for (const entry of slot) offerOne(entry, event, json, stamp)
+    else offerOne(slot, event, json, stamp)
   }
 
   function deliver(event: NostrEvent, json: string): void {
@@ -102,21 +124,17 @@ export function createDispatchTable(onSinkError: (err: unknown) => void = () => 
   return {
     add(filters, sink) {
       const sub: Subscription = { filters, sink, lastSeq: 0 }
-      const out: Placement[] = []
-      for (const filter of filters) if (!isEmptyFilter(filter)) place({ sub, filter }, out)
-      placed.set(sub, out)
-      count++
+      const mine: Entry[] = []
+      for (const filter of filters) if (!isEmptyFilter(filter)) mine.push({ sub, filter })
+      for (const entry of mine) place(entry, file)
+      placed.set(sub, mine)
       return sub
     },
     remove(sub) {
-      const out = placed.get(sub)
-      if (!out) return
+      const mine = placed.get(sub)
+      if (!mine) return
       placed.delete(sub)
-      count--
-      for (const [set, entry, bucket, key] of out) {
-        set.delete(entry)
-        if (bucket && set.size === 0) bucket.delete(key)
-      }
+      for (const entry of mine) place(entry, unfile)
     },
     dispatch(event, json) {
       if (delivering) return void nested.push([event, json])
@@ -130,7 +148,10 @@ export function createDispatchTable(onSinkError: (err: unknown) => void = () => 
       }
     },
     get size() {
-      return count
+      return placed.size
+    },
+    get entries() {
+      return entries
     },
   }
 }

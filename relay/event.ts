@@ -1,5 +1,5 @@
-// Event shape checks and kind classes (NIP-01, NIP-40, NIP-70). Signature and id checks live in
-// verify.ts so that this module stays pure and cheap.
+// Event shape checks and tag readers (NIP-01, NIP-40, NIP-70). Signature and id checks live in
+// verify.ts so that this module stays pure and cheap; kind classes live in kinds.ts.
 
 export interface NostrEvent {
   id: string
@@ -13,13 +13,12 @@ export interface NostrEvent {
 
 const HEX = /^[0-9a-f]+$/
 
-export function isHex(s: unknown, length: number): s is string {
+export function isHex(s: unknown, length: number): boolean {
   return typeof s === 'string' && s.length === length && HEX.test(s)
 }
 
-export const isReplaceable = (kind: number): boolean => kind === 0 || kind === 3 || (kind >= 10000 && kind < 20000)
-export const isEphemeral = (kind: number): boolean => kind >= 20000 && kind < 30000
-export const isAddressable = (kind: number): boolean => kind >= 30000 && kind < 40000
+// store/write.ts still imports the kind classes from here
+export { isAddressable, isEphemeral, isReplaceable } from './kinds.ts'
 
 /** First value of the first tag named `name`, or undefined. */
 export function tagValue(event: NostrEvent, name: string): string | undefined {

@@ -80,6 +80,33 @@ export function normaliseFilters(raws: unknown[]): NormFilter[] | string {
   return out
 }
 
+/** Characters of a tag value that count as one value against the limits: an id or a pubkey is one. */
+const VALUE_UNIT = 64
+
+/** Tag values weighed in units of VALUE_UNIT characters begun, so a few huge values cost what many small ones do. */
+function tagWeight(values: Set<string>): number {
+  let n = 0
+  for (const v of values) n += v.length <= VALUE_UNIT ? 1 : Math.ceil(v.length / VALUE_UNIT)
+  return n
+}
+
+/** The weight of each value list in a filter (ids, authors, kinds, each tag as "#x"): what limits count. */
+export function valueLists(f: NormFilter): Array<[field: string, values: number]> {
+  const out: Array<[string, number]> = []
+  if (f.ids) out.push(['ids', f.ids.size])
+  if (f.authors) out.push(['authors', f.authors.size])
+  if (f.kinds) out.push(['kinds', f.kinds.size])
+  if (f.tags) for (const [letter, values] of f.tags) out.push([`#${letter}`, tagWeight(values)])
+  return out
+}
+
+/** All the values a set of filters holds. */
+export function countValues(filters: NormFilter[]): number {
+  let n = 0
+  for (const f of filters) for (const [, size] of valueLists(f)) n += size
+  return n
+}
+
 /** True when the filter can match no event at all (an empty set anywhere, since > until, search). */
 export function isEmptyFilter(f: NormFilter): boolean {
   if (f.ids?.size === 0 || f.authors?.size === 0 || f.kinds?.size === 0) return true
@@ -111,9 +138,4 @@ export function matchFilter(f: NormFilter, event: NostrEvent): boolean {
   if (f.since !== undefined && event.created_at < f.since) return false
   if (f.until !== undefined && event.created_at > f.until) return false
   return f.tags === undefined || matchTags(f.tags, event)
-}
-
-export function matchFilters(filters: NormFilter[], event: NostrEvent): boolean {
-  for (const f of filters) if (matchFilter(f, event)) return true
-  return false
 }

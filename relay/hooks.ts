@@ -9,14 +9,22 @@ export type Origin = { type: 'client'; conn: ConnectionInfo } | { type: 'local';
 /** What hooks may know of a client connection. */
 export interface ConnectionInfo {
   readonly id: number
+  /** The client's address (from the proxy's header when one is configured). */
   readonly ip: string
   /** Pubkeys this connection authenticated as (NIP-42). */
   readonly authed: ReadonlySet<string>
+  /** Its open subscriptions, and the filter values they hold: what per-connection filter policies weigh. */
+  readonly subscriptions: number
+  readonly filterValues: number
 }
+
+/** A REQ opens a subscription that stays; a COUNT is answered and forgotten. */
+export type FilterVerb = 'REQ' | 'COUNT'
 
 /** Returns a NIP-01 prefixed reason to reject, or undefined to let it pass. */
 export type RejectEvent = (event: NostrEvent, origin: Origin) => string | undefined
-export type RejectFilter = (filters: NormFilter[], conn: ConnectionInfo) => string | undefined
+/** Runs on a REQ's or COUNT's filters, after they are validated; for a REQ, after a subscription it replaces is closed. */
+export type RejectFilter = (filters: NormFilter[], conn: ConnectionInfo, verb: FilterVerb) => string | undefined
 export type OnConnection = (conn: ConnectionInfo) => void
 export type OnAccepted = (event: NostrEvent, origin: Origin) => void
 

@@ -1,4 +1,5 @@
 // NIP-11 relay information document, its `limitation` taken from the limits really in force.
+import { readFileSync } from 'node:fs'
 import type { Limits } from './limits.ts'
 
 export interface RelayInfo {
@@ -6,6 +7,7 @@ export interface RelayInfo {
   description: string
   pubkey?: string
   contact?: string
+  /** NIP-11: the URL of the software's project. */
   software: string
   version: string
   /** Extra NIPs a plugin implements (the bunker adds 46). */
@@ -13,6 +15,12 @@ export interface RelayInfo {
 }
 
 const NIPS = [1, 9, 11, 40, 42, 45, 70]
+
+/** Name, release and project URL, read once from package.json: the defaults of every relay's document. */
+export const packageInfo: Pick<RelayInfo, 'name' | 'software' | 'version'> = (() => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string; homepage: string }
+  return { name: pkg.name, software: pkg.homepage, version: pkg.version }
+})()
 
 export function infoDocument(info: RelayInfo, limits: Limits, authRequired: boolean): Record<string, unknown> {
   return {

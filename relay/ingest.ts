@@ -2,8 +2,9 @@
 // shape -> duplicate -> id and signature -> policy hooks -> (store and commit | ephemeral) -> dispatch.
 // The outcome resolves only after the commit, so an OK true is never sent for an event not on disk.
 import type { DispatchTable } from './dispatch.ts'
-import { isEphemeral, shapeError, type NostrEvent } from './event.ts'
+import { shapeError, type NostrEvent } from './event.ts'
 import { firstRejection, type Hooks, type Origin } from './hooks.ts'
+import { isEphemeral } from './kinds.ts'
 import type { RecentIds } from './recent.ts'
 import type { EventStore } from './store/store.ts'
 import type { Verifier } from './verify-pool.ts'
@@ -17,6 +18,8 @@ export interface Outcome {
 export interface IngestStats {
   accepted: number
   rejected: number
+  /** Already held (or superseded): answered OK true, neither stored again nor dispatched. */
+  duplicate: number
 }
 
 export interface Pipeline {
@@ -39,6 +42,12 @@ function reject(p: Pipeline, message: string): Outcome {
   return { ok: false, message }
 }
 
+/** NIP-01: a duplicate is answered `true` with the `duplicate:` prefix; the client has nothing to fix. */
+function duplicate(p: Pipeline, message = 'duplicate: already have this event'): Outcome {
+  p.stats.duplicate++
+  return { ok: true, message }
+}
+
 function accept(p: Pipeline, e: NostrEvent, json: string, origin: Origin): Outcome {
   p.stats.accepted++
   for (const hook of p.hooks.onAccepted) hook(e, origin)
@@ -55,7 +64,7 @@ export function ingest(p: Pipeline, raw: unknown, origin: Origin, verified = fal
   const shape = shapeError(raw)
   if (shape) return Promise.resolve(reject(p, shape))
   const e = canonical(raw as NostrEvent)
-  if (isDuplicate(p, e)) return Promise.resolve(reject(p, 'duplicate: already have this event'))
+  if (isDuplicate(p, e)) return Promise.resolve(duplicate(p))
   if (verified) return afterCheck(p, e, origin, 'ok')
   const check = p.verifier.check(e)
   return typeof check === 'string' ? afterCheck(p, e, origin, check) : check.then((c) => afterCheck(p, e, origin, c))
@@ -67,7 +76,7 @@ async function afterCheck(p: Pipeline, e: NostrEvent, origin: Origin, check: Che
   if (check === 'bad-id') return reject(p, 'invalid: event id does not match its contents')
   if (check === 'bad-sig') return reject(p, 'invalid: signature does not verify')
   // checked again: the same event may have arrived twice while its signature was being checked
-  if (isEphemeral(e.kind) && p.recentEphemeral.has(e.id)) return reject(p, 'duplicate: already have this event')
+  if (isEphemeral(e.kind) && p.recentEphemeral.has(e.id)) return duplicate(p)
   const reason = firstRejection(p.hooks.rejectEvent, e, origin)
   if (reason) return reject(p, reason)
   const json = JSON.stringify(e)
@@ -77,7 +86,7 @@ async function afterCheck(p: Pipeline, e: NostrEvent, origin: Origin, check: Che
   }
   try {
     const saved = await p.store.save(e, json)
-    if (!saved.ok) return reject(p, saved.reason)
+    if (!saved.ok) return saved.reason.startsWith('duplicate:') ? duplicate(p, saved.reason) : reject(p, saved.reason)
   } catch (err) {
     p.onError(err, 'store')
     return reject(p, 'error: the event could not be stored')

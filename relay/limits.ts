@@ -1,12 +1,20 @@
-// Relay limits, all configurable, and the write-policy hooks that enforce the per-event ones.
-import { expiration, isProtected, type NostrEvent } from './event.ts'
-import type { Origin, RejectEvent } from './hooks.ts'
+// Relay limits, all configurable. The hooks that enforce them are built in policy/ and ordered in
+// relay.ts; the connection limits are enforced by the server at upgrade.
 
 export interface Limits {
   /** Largest WebSocket message accepted, in bytes. Bunker traffic carries large encrypted events. */
   maxMessageBytes: number
   maxSubscriptions: number
   maxFilters: number
+  /**
+   * Values in one list of a filter (ids, authors, kinds, or one tag's values). A tag value longer
+   * than 64 characters counts once per 64 characters begun, here and in the two limits below.
+   */
+  maxFilterValues: number
+  /** Filter values one connection's open subscriptions may hold together. */
+  maxConnectionValues: number
+  /** Filter values all client subscriptions may hold together: the dispatch table's bound (~130 bytes each). */
+  maxHeldFilterValues: number
   /** Cap on a filter's limit; also the COUNT cap. */
   maxLimit: number
   /** Limit applied to filters that give none. */
@@ -20,12 +28,19 @@ export interface Limits {
   maxBufferedBytes: number
   /** Events per minute one connection may send; 0 = no limit. */
   maxEventsPerMinute: number
+  /** Open WebSocket connections, all addresses together (process-wide, enforced at upgrade). */
+  maxConnections: number
+  /** Open WebSocket connections from one address (an IPv6 address counts by its /64). */
+  maxConnectionsPerIp: number
 }
 
 export const defaultLimits: Limits = {
   maxMessageBytes: 512 * 1024,
   maxSubscriptions: 50,
   maxFilters: 20,
+  maxFilterValues: 5000,
+  maxConnectionValues: 20_000,
+  maxHeldFilterValues: 1_000_000,
   maxLimit: 5000,
   defaultLimit: 500,
   maxEventTags: 5000,
@@ -33,44 +48,13 @@ export const defaultLimits: Limits = {
   maxPastSeconds: 0,
   maxBufferedBytes: 8 * 1024 * 1024,
   maxEventsPerMinute: 0,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 100,
 }
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000)
-
-export function eventLimitHooks(limits: Limits): RejectEvent[] {
-  return [
-    (e) => (e.tags.length > limits.maxEventTags ? `invalid: too many tags (max ${limits.maxEventTags})` : undefined),
-    (e) => {
-      const now = nowSeconds()
-      if (e.created_at > now + limits.maxFutureSeconds) return 'invalid: created_at is too far in the future'
-      if (limits.maxPastSeconds > 0 && e.created_at < now - limits.maxPastSeconds) return 'invalid: created_at is too far in the past'
-      return undefined
-    },
-    (e) => {
-      const exp = expiration(e)
-      return exp !== 0 && exp <= nowSeconds() ? 'invalid: event has expired' : undefined
-    },
-    protectedEvents,
-  ]
-}
-
-/** NIP-70: a protected event is accepted only from a connection authenticated as its author. */
-function protectedEvents(e: NostrEvent, origin: Origin): string | undefined {
-  if (!isProtected(e) || origin.type !== 'client') return undefined
-  return origin.conn.authed.has(e.pubkey) ? undefined : 'auth-required: this event may only be published by its author'
-}
-
-/** A fixed one-minute window per connection; cheap and good enough against a flooding client. */
-export function createRateWindow(perMinute: number): () => boolean {
-  let windowStart = 0
-  let used = 0
-  return () => {
-    if (perMinute <= 0) return true
-    const now = Date.now()
-    if (now - windowStart >= 60_000) {
-      windowStart = now
-      used = 0
-    }
-    return ++used <= perMinute
-  }
-}
+/**
+ * The transport's frame cap: maxMessageBytes and a quarter more, so an EVENT a little over the
+ * limit is still read and answered `OK false`; anything larger closes the connection from
+ * its header, and a stalled partial frame holds at most this much.
+ */
+export const payloadLimit = (maxMessageBytes: number): number => maxMessageBytes + Math.ceil(maxMessageBytes / 4)

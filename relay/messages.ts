@@ -8,7 +8,7 @@ export type ClientMessage =
   | { type: 'CLOSE'; subId: string }
   | { type: 'AUTH'; event: unknown }
 
-/** A frame that cannot be acted on; subId is set when the frame named one, for a CLOSED reply. */
+/** A frame that cannot be acted on; subId is set when a REQ or COUNT named one, for a CLOSED reply. */
 export interface FrameError {
   type: 'error'
   reason: string
@@ -42,7 +42,8 @@ export function parseClientMessage(text: string): ClientMessage | FrameError {
     case 'REQ':
     case 'COUNT': {
       const err = subIdError(msg[1])
-      if (err) return { type: 'error', reason: err, verb }
+      // even an id too long to accept is echoed in CLOSED: the client matches refusals by it
+      if (err) return { type: 'error', reason: err, verb, ...(typeof msg[1] === 'string' ? { subId: msg[1] } : {}) }
       if (msg.length < 3) return { type: 'error', reason: `invalid: ${verb} needs at least one filter`, subId: msg[1], verb }
       return { type: verb, subId: msg[1], filters: msg.slice(2) }
     }

@@ -4,11 +4,15 @@
 import { createDispatchTable } from './dispatch.ts'
 import type { NostrEvent } from './event.ts'
 import { normaliseFilters, type Filter, type NormFilter } from './filter.ts'
-import { createHooks, type Hooks, type Origin } from './hooks.ts'
-import { infoDocument, type RelayInfo } from './info.ts'
+import { createHooks, type Hooks, type Origin, type RejectEvent, type RejectFilter } from './hooks.ts'
+import { infoDocument, packageInfo, type RelayInfo } from './info.ts'
 import { ingest, type Outcome, type Pipeline } from './ingest.ts'
-import { defaultLimits, eventLimitHooks, type Limits } from './limits.ts'
+import { defaultLimits, type Limits } from './limits.ts'
+import { createdAtWithin, maxEventTags, notExpired, protectedEvents } from './policy/events.ts'
+import { maxConnectionValues, maxFilters, maxFilterValues, maxHeldValues, maxSubscriptions } from './policy/filters.ts'
+import { eventsPerMinute } from './policy/rate.ts'
 import { createRecentIds } from './recent.ts'
+import { nowSeconds } from './time.ts'
 import { createVerifier } from './verify-pool.ts'
 import { openSession, type Session, type Transport } from './session.ts'
 import type { EventStore } from './store/store.ts'
@@ -37,8 +41,12 @@ export interface RelayStats {
   connections: number
   subscriptions: number
   reqs: number
-  events: { accepted: number; rejected: number }
+  /** Filter values held by all client subscriptions. */
+  filterValues: number
+  events: { accepted: number; rejected: number; duplicate: number }
   readonly liveSinks: number
+  /** Entries in the dispatch index: one per value a subscription is filed under. */
+  readonly indexEntries: number
 }
 
 export interface Relay {
@@ -63,29 +71,48 @@ export interface Relay {
   close(): void
 }
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+/** The write policy from the limits, in order: the first rejection wins. */
+function eventPolicy(limits: Limits): RejectEvent[] {
+  return [
+    ...(limits.maxEventsPerMinute > 0 ? [eventsPerMinute(limits.maxEventsPerMinute)] : []),
+    maxEventTags(limits.maxEventTags),
+    createdAtWithin(limits.maxFutureSeconds, limits.maxPastSeconds),
+    notExpired,
+    protectedEvents,
+  ]
+}
+
+/** The read policy from the limits: the cheap shape checks first, then what the REQ would hold. */
+function filterPolicy(limits: Limits, heldValues: () => number): RejectFilter[] {
+  return [
+    maxFilters(limits.maxFilters),
+    maxFilterValues(limits.maxFilterValues),
+    maxSubscriptions(limits.maxSubscriptions),
+    maxConnectionValues(limits.maxConnectionValues),
+    maxHeldValues(limits.maxHeldFilterValues, heldValues),
+  ]
+}
 
 export function createRelay(opts: RelayOptions): Relay {
   const limits: Limits = { ...defaultLimits, ...opts.limits }
   const onError = opts.onError ?? ((err, where) => console.error(`relay error in ${where}:`, err))
+  const counters = { subscriptions: 0, reqs: 0, filterValues: 0 }
   const hooks = createHooks()
-  hooks.rejectEvent.push(...eventLimitHooks(limits))
+  hooks.rejectEvent.push(...eventPolicy(limits))
+  hooks.rejectFilter.push(...filterPolicy(limits, () => counters.filterValues))
   const dispatch = createDispatchTable((err) => onError(err, 'sink'))
-  const counters = { subscriptions: 0, reqs: 0 }
   const pipeline: Pipeline = {
     store: opts.store,
     dispatch,
     hooks,
     recentEphemeral: createRecentIds(100_000),
-    stats: { accepted: 0, rejected: 0 },
+    stats: { accepted: 0, rejected: 0, duplicate: 0 },
     verifier: createVerifier(opts.verifyWorkers ?? 0),
     onError,
   }
   const info: RelayInfo = {
-    name: 'nsecrelay',
+    ...packageInfo,
     description: 'A Nostr relay with a built-in NIP-46 bunker',
-    software: 'nsecrelay',
-    version: '0.1.0',
     ...opts.info,
   }
   const sessions = new Set<Session>()
@@ -129,9 +156,15 @@ export function createRelay(opts: RelayOptions): Relay {
       get reqs() {
         return counters.reqs
       },
+      get filterValues() {
+        return counters.filterValues
+      },
       events: pipeline.stats,
       get liveSinks() {
         return dispatch.size
+      },
+      get indexEntries() {
+        return dispatch.entries
       },
     },
     attach(transport) {

@@ -2,6 +2,7 @@
 // URL paths map to relay instances, so one port can serve several relays.
 import { createRequire } from 'node:module'
 import type * as UWS from 'uWebSockets.js'
+import { addressKey, forwardedAddress } from './address.ts'
 import type { Relay, Session } from './relay.ts'
 
 const require = createRequire(import.meta.url)
@@ -26,15 +27,36 @@ export interface HttpReply {
   body: string
 }
 
+/** What an HTTP route may read of its request (uWS requests are gone once the handler returns). */
+export interface HttpRequestInfo {
+  /** The query string, without `?`; empty when none. */
+  query: string
+  host: string
+}
+
 export interface ServerOptions {
   host: string
   port: number
   /** Relay serving a URL path ("/" for the default relay), or undefined for 404. */
   route: (path: string) => Relay | undefined
   /** Extra HTTP GET routes by exact path (/metrics, /healthz, ...). */
-  http?: Record<string, () => HttpReply | Promise<HttpReply>>
-  /** Hard cap on a frame; above it uWS drops the connection. Below it, relay limits answer politely. */
+  http?: Record<string, (req: HttpRequestInfo) => HttpReply | Promise<HttpReply>>
+  /**
+   * Hard cap on a frame: uWS reads the length from the frame header and closes the connection
+   * before buffering a byte more; a stalled partial frame holds at most this much. Below
+   * it, relay limits answer politely.
+   */
   hardMaxPayload?: number
+  /**
+   * Open connections, all together and from one address (an IPv6 /64); above either an upgrade is
+   * refused with 503 or 429. With the payload cap they bound unread input: a stalled partial frame
+   * per connection, so at most maxConnectionsPerIp x hardMaxPayload per address and
+   * maxConnections x hardMaxPayload in all.
+   */
+  maxConnections?: number
+  maxConnectionsPerIp?: number
+  /** Header naming the client's address, set by a reverse proxy in front (x-forwarded-for, x-real-ip). */
+  clientIpHeader?: string
 }
 
 export interface RunningServer {
@@ -47,6 +69,8 @@ export interface RunningServer {
 interface SocketData {
   relay: Relay
   ip: string
+  /** What the connection counts against in the per-address limit. */
+  addressKey: string
   session?: Session
   closed: boolean
 }
@@ -80,7 +104,8 @@ function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequ
   if (extra) {
     let aborted = false
     res.onAborted(() => (aborted = true))
-    Promise.resolve()
+    const info: HttpRequestInfo = { query: req.getQuery() ?? '', host: req.getHeader('host') }
+    Promise.resolve(info)
       .then(extra)
       .then(
         (r) => !aborted && res.cork(() => reply(res, r)),
@@ -95,10 +120,40 @@ function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequ
   reply(res, { contentType: 'text/plain', body: 'This is a Nostr relay: connect with a WebSocket client.\n' })
 }
 
+/** Open connections per address key, and the answer to one more. */
+function createAdmission(maxTotal: number, maxPerAddress: number) {
+  const perAddress = new Map<string, number>()
+  let total = 0
+  return {
+    refusal(key: string): string | undefined {
+      if (total >= maxTotal) return '503 Service Unavailable'
+      if ((perAddress.get(key) ?? 0) >= maxPerAddress) return '429 Too Many Requests'
+      return undefined
+    },
+    add(key: string): void {
+      total++
+      perAddress.set(key, (perAddress.get(key) ?? 0) + 1)
+    },
+    remove(key: string): void {
+      total--
+      const n = (perAddress.get(key) ?? 1) - 1
+      if (n > 0) perAddress.set(key, n)
+      else perAddress.delete(key)
+    },
+  }
+}
+
+const REFUSALS: Record<string, string> = {
+  '503 Service Unavailable': 'rate-limited: the relay has too many connections, try later\n',
+  '429 Too Many Requests': 'rate-limited: too many connections from your address\n',
+}
+
 export function startServer(opts: ServerOptions): Promise<RunningServer> {
   const app = uws.App()
-  const hardMax = opts.hardMaxPayload ?? 16 * 1024 * 1024
+  const hardMax = opts.hardMaxPayload ?? 1024 * 1024
   const open = new Set<UWS.WebSocket<SocketData>>()
+  const admission = createAdmission(opts.maxConnections ?? Number.POSITIVE_INFINITY, opts.maxConnectionsPerIp ?? Number.POSITIVE_INFINITY)
+  const ipHeader = opts.clientIpHeader?.toLowerCase()
 
   app.ws<SocketData>('/*', {
     compression: uws.DISABLED,
@@ -109,9 +164,13 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
     upgrade(res, req, context) {
       const relay = opts.route(normalisePath(req.getUrl()))
       if (!relay) return void res.writeStatus('404 Not Found').end('no relay at this path')
-      const ip = decoder.decode(res.getRemoteAddressAsText())
+      const socketIp = decoder.decode(res.getRemoteAddressAsText())
+      const ip = ipHeader ? forwardedAddress(req.getHeader(ipHeader), socketIp) : socketIp
+      const key = addressKey(ip)
+      const refused = admission.refusal(key)
+      if (refused) return void res.writeStatus(refused).writeHeader('Retry-After', '10').writeHeader('Content-Type', 'text/plain').end(REFUSALS[refused])
       res.upgrade<SocketData>(
-        { relay, ip, closed: false },
+        { relay, ip, addressKey: key, closed: false },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -120,6 +179,7 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     open(ws) {
       open.add(ws)
+      admission.add(ws.getUserData().addressKey) // uWS opens inside upgrade(): no other upgrade runs between the check and this
       const data = ws.getUserData()
       const maxBuffered = data.relay.limits.maxBufferedBytes
       data.session = data.relay.attach({
@@ -144,6 +204,7 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
     close(ws) {
       open.delete(ws)
       const data = ws.getUserData()
+      admission.remove(data.addressKey)
       data.closed = true
       data.session?.detach()
     },

@@ -1,14 +1,16 @@
 // One client connection: its frames are handled strictly in arrival order. REQ, CLOSE and COUNT
 // complete synchronously, so a REQ followed at once by an EVENT on the same socket is registered
 // before that EVENT can be dispatched (nostr-tools' BunkerSigner depends on it).
-import { AUTH_KIND, authError, newChallenge } from './auth.ts'
+import { authError, newChallenge } from './auth.ts'
 import type { Subscription } from './dispatch.ts'
 import { shapeError, type NostrEvent } from './event.ts'
-import { normaliseFilters, type NormFilter } from './filter.ts'
-import { firstRejection, type ConnectionInfo } from './hooks.ts'
+import { countValues, normaliseFilters, type NormFilter } from './filter.ts'
+import { firstRejection, type ConnectionInfo, type FilterVerb } from './hooks.ts'
 import { ingest, type Pipeline } from './ingest.ts'
-import { createRateWindow, type Limits } from './limits.ts'
+import { AUTH_KIND } from './kinds.ts'
+import type { Limits } from './limits.ts'
 import * as frames from './messages.ts'
+import { nowSeconds } from './time.ts'
 import { checkEvent } from './verify.ts'
 
 /** What the server gives a session: a way to write frames and to hang up. */
@@ -30,21 +32,26 @@ export interface SessionContext {
   pipeline: Pipeline
   limits: Limits
   relayUrls: () => string[]
-  /** Running count of open subscriptions over all sessions, for stats. */
-  counters: { subscriptions: number; reqs: number }
+  /** Running counts over all sessions: stats, and what relay-wide filter policies weigh. */
+  counters: { subscriptions: number; reqs: number; filterValues: number }
   query(filters: NormFilter[], send: (json: string) => void): void
   count(filters: NormFilter[]): number
 }
 
 let nextId = 1
-const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+
+/** A subscription and the filter values it holds, given back when it closes. */
+interface OpenSub {
+  sub: Subscription
+  values: number
+}
 
 export function openSession(ctx: SessionContext, transport: Transport): Session {
   const { pipeline, limits } = ctx
   const authed = new Set<string>()
-  const info: ConnectionInfo = { id: nextId++, ip: transport.ip, authed }
-  const subs = new Map<string, Subscription>()
-  const withinRate = createRateWindow(limits.maxEventsPerMinute)
+  // ConnectionInfo is read-only to hooks; the session keeps its counters current
+  const info = { id: nextId++, ip: transport.ip, authed: authed as ReadonlySet<string>, subscriptions: 0, filterValues: 0 }
+  const subs = new Map<string, OpenSub>()
   const challenge = newChallenge()
   let challengeSent = false
   let open = true
@@ -73,40 +80,46 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     send(frames.okFrame(id, accepted, reason))
   }
 
-  function closeSub(subId: string): void {
-    const sub = subs.get(subId)
-    if (!sub) return
-    pipeline.dispatch.remove(sub)
-    subs.delete(subId)
-    ctx.counters.subscriptions--
+  function openSub(subId: string, filters: NormFilter[]): void {
+    const values = countValues(filters)
+    subs.set(subId, { sub: pipeline.dispatch.add(filters, (_e, json) => send(frames.eventFrame(subId, json))), values })
+    info.subscriptions++
+    info.filterValues += values
+    ctx.counters.reqs++
+    ctx.counters.subscriptions++
+    ctx.counters.filterValues += values
   }
 
-  function filtersOrReason(subId: string, raws: unknown[]): NormFilter[] | undefined {
-    if (raws.length > limits.maxFilters) return void closed(subId, `invalid: too many filters (max ${limits.maxFilters})`)
+  function closeSub(subId: string): void {
+    const held = subs.get(subId)
+    if (!held) return
+    pipeline.dispatch.remove(held.sub)
+    subs.delete(subId)
+    info.subscriptions--
+    info.filterValues -= held.values
+    ctx.counters.subscriptions--
+    ctx.counters.filterValues -= held.values
+  }
+
+  function filtersOrReason(subId: string, raws: unknown[], verb: FilterVerb): NormFilter[] | undefined {
     const filters = normaliseFilters(raws)
     if (typeof filters === 'string') return void closed(subId, filters)
-    const rejected = firstRejection(pipeline.hooks.rejectFilter, filters, info)
+    const rejected = firstRejection(pipeline.hooks.rejectFilter, filters, info, verb)
     if (rejected) return void closed(subId, rejected)
     return filters
   }
 
   function onReq(subId: string, raws: unknown[]): void {
-    const filters = filtersOrReason(subId, raws)
+    closeSub(subId) // a REQ with a known id replaces that subscription, also when it is refused: CLOSED ends it
+    const filters = filtersOrReason(subId, raws, 'REQ')
     if (!filters) return
-    closeSub(subId) // a REQ with a known id replaces that subscription
-    if (subs.size >= limits.maxSubscriptions) return closed(subId, `rate-limited: too many open subscriptions (max ${limits.maxSubscriptions})`)
-    ctx.counters.reqs++
-    ctx.counters.subscriptions++
-    subs.set(
-      subId,
-      pipeline.dispatch.add(filters, (_e, json) => send(frames.eventFrame(subId, json))),
-    )
+    openSub(subId, filters)
     ctx.query(filters, (json) => send(frames.eventFrame(subId, json)))
     send(frames.eoseFrame(subId))
   }
 
   function onCount(subId: string, raws: unknown[]): void {
-    const filters = filtersOrReason(subId, raws)
+    const filters = filtersOrReason(subId, raws, 'COUNT')
     if (filters) send(frames.countFrame(subId, ctx.count(filters)))
   }
 
@@ -128,7 +141,6 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     if (kind === AUTH_KIND) return onAuth(raw) // LNbits-style AUTH sent as EVENT; never stored or relayed
     const id = (raw as { id?: unknown } | null)?.id
     const okId = typeof id === 'string' ? id : ''
-    if (!withinRate()) return ok(okId, false, `rate-limited: more than ${limits.maxEventsPerMinute} events a minute`)
     ingest(pipeline, raw, { type: 'client', conn: info }).then(
       (out) => ok(okId, out.ok, out.message),
       (err) => {
@@ -138,14 +150,21 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     )
   }
 
-  /** An oversized frame still gets an OK false when it is an EVENT with an id, else a NOTICE. */
+  /** A refused REQ or COUNT: CLOSED ends the subscription of that id too, if one is open. */
+  function refuse(subId: string, verb: string | undefined, reason: string): void {
+    if (verb === 'REQ') closeSub(subId)
+    closed(subId, reason)
+  }
+
+  /** An oversized frame still gets OK false when it is an EVENT with an id, CLOSED when it names a subscription, else a NOTICE. */
   function onOversized(text: string): void {
     const reason = `invalid: message larger than ${limits.maxMessageBytes} bytes`
     const msg = frames.parseClientMessage(text)
     const id = msg.type === 'EVENT' ? (msg.event as { id?: unknown } | null)?.id : undefined
-    if (typeof id === 'string') ok(id, false, reason)
-    else if ((msg.type === 'REQ' || msg.type === 'COUNT') && msg.subId) closed(msg.subId, reason)
-    else send(frames.noticeFrame(reason))
+    if (typeof id === 'string') return ok(id, false, reason)
+    if (msg.type === 'REQ' || msg.type === 'COUNT') return refuse(msg.subId, msg.type, reason)
+    if (msg.type === 'error' && msg.subId !== undefined) return refuse(msg.subId, msg.verb, reason)
+    send(frames.noticeFrame(reason))
   }
 
   for (const hook of pipeline.hooks.onConnect) hook(info)
@@ -167,7 +186,8 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
         case 'AUTH':
           return onAuth(msg.event)
         case 'error':
-          if (msg.subId && (msg.verb === 'REQ' || msg.verb === 'COUNT')) return closed(msg.subId, msg.reason)
+          // a refused REQ or COUNT that named a subscription id gets CLOSED, anything else a NOTICE
+          if (msg.subId !== undefined) return refuse(msg.subId, msg.verb, msg.reason)
           return send(frames.noticeFrame(msg.reason))
       }
     },

@@ -1,7 +1,9 @@
 // Assembles the application: one LMDB environment, the default relay at "/", the bunker plugin on
 // it, metrics, and the uWS server. Used by main.ts and by in-process tests.
-import { mkdirSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
+import { payloadLimit } from '../relay/limits.ts'
 import { createRelay, type Relay } from '../relay/relay.ts'
 import { startServer, type RunningServer } from '../relay/server.ts'
 import { openEnvironment, openStore } from '../relay/store/store.ts'
@@ -9,6 +11,7 @@ import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { startBunker, type Bunker } from '../plugin/bunker/index.ts'
+import { createWireStats } from '../plugin/bunker/wire.ts'
 import { startBridge, type Bridge } from './bridge/index.ts'
 
 export interface App {
@@ -24,9 +27,21 @@ export interface App {
   close(): Promise<void>
 }
 
+/**
+ * The data directory is the operator's alone: created (or tightened) to 0700, LMDB's files to 0600.
+ * LMDB creates its files 0644 (less the umask); inside a 0700 directory nobody else reaches them
+ * before the chmod.
+ */
+function openPrivateEnvironment(dir: string): RootDatabase {
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  chmodSync(dir, 0o700)
+  const env = openEnvironment(dir)
+  for (const file of ['data.mdb', 'lock.mdb']) if (existsSync(join(dir, file))) chmodSync(join(dir, file), 0o600)
+  return env
+}
+
 export async function startApp(config: Config, log: Logger): Promise<App> {
-  mkdirSync(config.data, { recursive: true })
-  const env = openEnvironment(config.data)
+  const env = openPrivateEnvironment(config.data)
   const urls: string[] = [...config.publicUrls]
   const relay = createRelay({
     store: openStore(env),
@@ -35,7 +50,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     verifyWorkers: config.verifyWorkers,
     onError: (err, where) => log.error({ err, where }, 'relay error'),
   })
-  const metrics = createMetrics(relay)
+  const wireStats = createWireStats()
+  const metrics = createMetrics(relay, wireStats)
   let bridge: Bridge | undefined
   /** Where the bunker is reached: our URLs and the bridge's upstreams. */
   const reachable = () => [...urls, ...(bridge?.relays() ?? [])]
@@ -46,18 +62,24 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     admins: config.admins,
     vaultSecret: config.vaultSecret,
     scryptLogN: config.bunker.scryptLogN,
+    scryptWorkers: config.bunker.scryptWorkers,
+    scryptQueue: config.bunker.scryptQueue,
+    unlockFailuresPerMinute: config.bunker.unlockFailuresPerMinute,
     aclTimeoutMs: config.bunker.aclTimeoutSeconds * 1000,
     autoApprove: config.bunker.autoApprove,
     requestWindowSeconds: config.bunker.requestWindowSeconds,
     // configured relays, else ours plus the upstreams when there are upstreams, else "null"
     switchRelays: () => (config.bunker.relays.length > 0 ? config.bunker.relays : bridge?.relays().length ? reachable() : []),
     links: { link: (pubkey, relayUrls) => bridge!.link(pubkey, relayUrls) },
-    log: log.child({ plugin: 'bunker' }),
-    observe(method, outcome, seconds) {
-      metrics.bunkerService.observe({ method, outcome }, seconds)
-      metrics.bunkerServiceQuantiles.observe({ method }, seconds)
-      metrics.bunkerRequests.inc({ method, outcome })
+    accounts: { settings: config.bunker.accounts, hooks: relay.hooks, relayUrls: () => urls },
+    wire: {
+      requestsPerMinute: config.bunker.requestsPerMinute,
+      maxRememberedRequests: config.bunker.maxRememberedRequests,
+      maxPendingApprovals: config.bunker.maxPendingApprovals,
     },
+    stats: wireStats,
+    log: log.child({ plugin: 'bunker' }),
+    observe: metrics.observeBunker,
   })
   bridge = startBridge(config.bridge, {
     relay,
@@ -94,8 +116,12 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         return { contentType: 'application/json', body: JSON.stringify({ status: 'degraded', upstreams }) }
       },
       '/metrics': async () => ({ contentType: metrics.registry.contentType, body: await metrics.text() }),
+      '/.well-known/nostr.json': (req) => ({ contentType: 'application/json', body: bunker.accounts.wellKnown(req) }),
     },
-    hardMaxPayload: Math.max(16 * 1024 * 1024, relay.limits.maxMessageBytes * 2),
+    hardMaxPayload: payloadLimit(relay.limits.maxMessageBytes),
+    maxConnections: relay.limits.maxConnections,
+    maxConnectionsPerIp: relay.limits.maxConnectionsPerIp,
+    clientIpHeader: config.clientIpHeader,
   })
   const url = `ws://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`
   if (urls.length === 0) urls.push(url)

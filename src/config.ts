@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util'
 import { nip19 } from 'nostr-tools'
 import { z } from 'zod'
 import { secp256k1 } from '../native/secp256k1/index.ts'
+import { isHex } from '../relay/event.ts'
 import { bridgeSchema } from './bridge/config.ts'
 
 const limitsSchema = z
@@ -12,6 +13,9 @@ const limitsSchema = z
     maxMessageBytes: z.number().int().positive(),
     maxSubscriptions: z.number().int().positive(),
     maxFilters: z.number().int().positive(),
+    maxFilterValues: z.number().int().positive(),
+    maxConnectionValues: z.number().int().positive(),
+    maxHeldFilterValues: z.number().int().positive(),
     maxLimit: z.number().int().positive(),
     defaultLimit: z.number().int().nonnegative(),
     maxEventTags: z.number().int().positive(),
@@ -19,12 +23,64 @@ const limitsSchema = z
     maxPastSeconds: z.number().int().nonnegative(),
     maxBufferedBytes: z.number().int().positive(),
     maxEventsPerMinute: z.number().int().nonnegative(),
+    maxConnections: z.number().int().positive(),
+    maxConnectionsPerIp: z.number().int().positive(),
   })
   .partial()
   .strict()
 
+const accountsSchema = z
+  .object({
+    /** create_account and the NIP-89 announcement; needs a vault secret and a domain. */
+    enabled: z.boolean().default(false),
+    /** Domains names are made and served on (/.well-known/nostr.json). */
+    domains: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'a domain name')
+          .transform((d) => d.toLowerCase()),
+      )
+      .default([]),
+    /** Who hears create_account and signs the NIP-89 event: the admin key, or a key of its own. */
+    provider: z.enum(['admin', 'own']).default('admin'),
+    /** NIP-89 profile of the provider. */
+    name: z.string().min(1).max(100).default('nsecrelay'),
+    picture: z.string().url().optional(),
+    about: z.string().max(1000).optional(),
+    /** Policy whose rules the creating client gets; none: session methods only (connect, ping, ...). */
+    policyId: z.number().int().positive().optional(),
+    /** What a requested name must also match, besides NIP-05's a-z 0-9 . _ - (1 to 64). */
+    namePattern: z
+      .string()
+      .refine((p) => {
+        try {
+          new RegExp(p)
+          return true
+        } catch {
+          return false
+        }
+      }, 'a regular expression')
+      .default('^[a-z0-9][a-z0-9._-]{0,31}$'),
+    /** Names strangers may not take (`_`, the provider's own, always is). */
+    reservedNames: z
+      .array(z.string())
+      .default(['admin', 'administrator', 'root', 'abuse', 'postmaster', 'hostmaster', 'webmaster', 'support', 'security', 'noreply', 'nostr']),
+    /** Accounts one source address may create per hour (0: no bound). */
+    perIpPerHour: z.number().int().nonnegative().default(5),
+    /** Accounts everybody together may create per hour (0: no bound). */
+    perHour: z.number().int().nonnegative().default(100),
+    /** Keys create_account may make in all. */
+    maxAccounts: z.number().int().nonnegative().default(10_000),
+    /** Creations in flight at once: each is one scrypt. */
+    maxPending: z.number().int().positive().default(8),
+    /** The creating client's first connect waits for an admin's approval. */
+    approveFirstConnect: z.boolean().default(false),
+  })
+  .strict()
+
 const pubkey = z.string().transform((v, ctx) => {
-  if (/^[0-9a-f]{64}$/.test(v)) return v
+  if (isHex(v, 64)) return v
   try {
     const d = nip19.decode(v)
     if (d.type === 'npub') return d.data
@@ -55,6 +111,15 @@ export const configSchema = z
       .min(0)
       .max(64)
       .default(secp256k1.backend === 'native' ? 0 : availableParallelism()),
+    /**
+     * Behind a reverse proxy every connection comes from the proxy: name the header it puts the
+     * client's address in (x-forwarded-for, x-real-ip), or the per-address limit caps everyone
+     * together. Only set it when a proxy is in front: clients could claim any address otherwise.
+     */
+    clientIpHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     limits: limitsSchema.default({}),
     bunker: z
@@ -69,6 +134,31 @@ export const configSchema = z
         scryptLogN: z.number().int().min(4).max(22).default(16),
         /** Approves every unknown client and request without asking: a single-user box, or benchmarks. */
         autoApprove: z.boolean().default(false),
+        /** The account provider: create_account, NIP-05 names, NIP-89 (README "Accounts"). */
+        accounts: accountsSchema.prefault({}),
+        /** Worker threads for scrypt (key creation, unlock, vault); one per two cores. */
+        scryptWorkers: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(Math.max(1, Math.floor(availableParallelism() / 2))),
+        /** scrypt jobs that may wait for a worker; past that key creation and unlocking answer "rate-limited:". */
+        scryptQueue: z.number().int().min(0).max(10_000).default(16),
+        /** Failed unlock_key attempts allowed per key and minute (attempts in progress count). */
+        unlockFailuresPerMinute: z.number().int().min(1).max(10_000).default(5),
+        /**
+         * Requests one client pubkey may send a minute (bursts of as many, refilled evenly); 0: no
+         * limit. Admins are not limited. Over it, a request gets a `rate-limited:` error reply.
+         */
+        requestsPerMinute: z.number().int().nonnegative().default(1200),
+        /**
+         * Requests remembered against replays, each for the request window (~200 bytes each). When
+         * full, new requests are refused, never ids forgotten; strangers fill at most half.
+         */
+        maxRememberedRequests: z.number().int().positive().default(200_000),
+        /** Requests waiting on an admin's acl answer, in total; more are refused at once. */
+        maxPendingApprovals: z.number().int().positive().default(100),
       })
       .strict()
       .prefault({}), // an absent `bunker` is parsed as {}, so the field defaults above apply

@@ -7,6 +7,3 @@ export type { Logger }
 export function createLogger(level: string): Logger {
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: false }))
 }
-
-/** A logger that drops everything, for in-process tests. */
-export const silentLogger = (): Logger => pino({ level: 'silent' })

@@ -1,19 +1,41 @@
 // Prometheus metrics (prom-client). Relay counters are read from relay.stats at scrape time, so the
-// hot path pays nothing for them.
-import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client'
+// hot path pays nothing for them. Label values come from fixed sets only: a label per name a
+// stranger can choose would let them grow the registry (and every scrape) without bound.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Relay } from '../relay/relay.ts'
+import { REFUSALS, type WireStats } from '../plugin/bunker/wire.ts'
+import { createWindowQuantiles, type WindowQuantiles } from './quantiles.ts'
+
+/**
+ * The bunker passes only known method names (or "other"); this is the backstop: past this many
+ * distinct names, any new one is counted as "other".
+ */
+export const MAX_METHOD_LABELS = 64
+const QUANTILES = [0.5, 0.9, 0.99] as const
+const QUANTILE_WINDOW_MS = 600_000
 
 export interface Metrics {
   registry: Registry
   /** Bunker request service time (request accepted -> reply dispatched), seconds. */
   bunkerService: Histogram<'method' | 'outcome'>
-  /** The same, as quantiles over the last ten minutes (for benchmarks and dashboards). */
-  bunkerServiceQuantiles: Summary<'method'>
   bunkerRequests: Counter<'method' | 'outcome'>
+  /** Records one answered bunker request: service time histogram, quantiles and count. */
+  observeBunker(method: string, outcome: 'ok' | 'error', seconds: number): void
   text(): Promise<string>
 }
 
-export function createMetrics(relay: Relay): Metrics {
+/** Maps a name to itself while fewer than `max` distinct names were seen, else to "other". */
+function boundedLabels(max: number): (name: string) => string {
+  const seen = new Set<string>(['other'])
+  return (name) => {
+    if (seen.has(name)) return name
+    if (seen.size >= max) return 'other'
+    seen.add(name)
+    return name
+  }
+}
+
+export function createMetrics(relay: Relay, wire?: WireStats): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const gauge = (name: string, help: string, read: () => number) =>
@@ -38,14 +60,20 @@ export function createMetrics(relay: Relay): Metrics {
     buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1, 10],
     registers: [registry],
   })
-  const bunkerServiceQuantiles = new Summary({
+  const windows = new Map<string, WindowQuantiles>()
+  new Gauge({
     name: 'nsecrelay_bunker_service_quantile_seconds',
-    help: 'Bunker service time per request, quantiles over the last ten minutes',
-    labelNames: ['method'] as const,
-    percentiles: [0.5, 0.9, 0.99],
-    maxAgeSeconds: 600,
-    ageBuckets: 5,
+    help: 'Bunker service time per request, quantiles over the last ten minutes (±2%)',
+    labelNames: ['quantile', 'method'] as const,
     registers: [registry],
+    collect() {
+      this.reset()
+      const now = Date.now()
+      for (const [method, w] of windows) {
+        const values = w.read(QUANTILES, now)
+        if (values) for (const [i, q] of QUANTILES.entries()) this.set({ quantile: String(q), method }, values[i])
+      }
+    },
   })
   const bunkerRequests = new Counter({
     name: 'nsecrelay_bunker_requests_total',
@@ -53,5 +81,32 @@ export function createMetrics(relay: Relay): Metrics {
     labelNames: ['method', 'outcome'] as const,
     registers: [registry],
   })
-  return { registry, bunkerService, bunkerServiceQuantiles, bunkerRequests, text: () => registry.metrics() }
+  if (wire) {
+    new Gauge({
+      name: 'nsecrelay_bunker_refused_total',
+      help: `Bunker requests not handled, by reason (${REFUSALS.join(', ')})`,
+      labelNames: ['reason'] as const,
+      registers: [registry],
+      collect() {
+        for (const reason of REFUSALS) this.set({ reason }, wire.refused[reason])
+      },
+    })
+    gauge('nsecrelay_bunker_remembered_requests', 'Requests whose ids the bunker remembers against replays', () => wire.gauges.remembered())
+    gauge('nsecrelay_bunker_remembered_stranger_requests', 'Of those, requests from clients the addressed key does not know', () =>
+      wire.gauges.rememberedStrangers(),
+    )
+    gauge('nsecrelay_bunker_pending_approvals', 'Requests waiting on an admin’s acl answer', () => wire.gauges.pendingApprovals())
+  }
+  const methodLabel = boundedLabels(MAX_METHOD_LABELS)
+  function observeBunker(method: string, outcome: 'ok' | 'error', seconds: number): void {
+    const m = methodLabel(method)
+    const o = outcome === 'ok' ? 'ok' : 'error'
+    bunkerService.observe({ method: m, outcome: o }, seconds)
+    bunkerRequests.inc({ method: m, outcome: o })
+    const now = Date.now()
+    let w = windows.get(m)
+    if (!w) windows.set(m, (w = createWindowQuantiles(QUANTILE_WINDOW_MS, 5, now)))
+    w.observe(seconds, now)
+  }
+  return { registry, bunkerService, bunkerRequests, observeBunker, text: () => registry.metrics() }
 }

@@ -9,17 +9,22 @@ const CLK_TCK = 100
 export interface Proc {
   proc: ChildProcess
   lines: string[]
+  /** The last 50 stderr lines: why a child died. */
+  stderr: string[]
   /** First stdout line matching the pattern (waits for it). */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
   stop(): Promise<void>
 }
 
-/** Runs a TypeScript file of this repository under tsx, with extra node flags (say --cpu-prof). */
-export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): Proc {
+/**
+ * Runs a TypeScript file of this repository under tsx, with extra node flags (say --cpu-prof).
+ * `stdin: true` gives the child a pipe to be told things on (its end tells it the parent is gone).
+ */
+export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = [], opts: { stdin?: boolean } = {}): Proc {
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   })
   const lines: string[] = []
   const waiters: Array<() => void> = []
@@ -29,11 +34,15 @@ export function runTs(file: string, args: string[] = [], env: Record<string, str
   }
   createInterface({ input: proc.stdout! }).on('line', onLine)
   const errors: string[] = []
-  createInterface({ input: proc.stderr! }).on('line', (l) => errors.push(l))
+  createInterface({ input: proc.stderr! }).on('line', (l) => {
+    errors.push(l)
+    if (errors.length > 50) errors.shift()
+  })
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
   return {
     proc,
     lines,
+    stderr: errors,
     waitFor(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -71,6 +80,20 @@ export function cpuSeconds(pid: number): number {
 export function rssBytes(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
   return m ? Number(m[1]) * 1024 : NaN
+}
+
+export interface Memory {
+  /** VmRSS, RssAnon (heap and other private memory), RssFile (mapped files: LMDB pages), bytes. */
+  rss: number
+  anon: number
+  file: number
+}
+
+/** The resident set of a process and its anonymous and file-backed parts (Linux). */
+export function memoryOf(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string) => Number(status.match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1] ?? Number.NaN) * 1024
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') }
 }
 
 export interface Nsecrelay extends Proc {

@@ -17,7 +17,7 @@ const EMPTY = Buffer.alloc(0)
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
 /** A masked text frame, as a client must send. */
-function frame(text: string, opcode = 0x1): Buffer {
+export function frame(text: string, opcode = 0x1): Buffer {
   const payload = Buffer.from(text)
   const n = payload.length
   const head = n < 126 ? 2 : n < 65_536 ? 4 : 10

@@ -3,28 +3,44 @@
 import { randomBytes } from 'node:crypto'
 import { nip19 } from 'nostr-tools'
 import { z } from 'zod'
-import { grant } from './acl.ts'
+import { dropPermissions, grant } from './acl.ts'
 import { fail, ok, type AdminMethod } from './admin-keys.ts'
 import type { BunkerState, Permission, Policy, Token } from './state.ts'
+import { tokenHash } from './token-seal.ts'
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+/**
+ * The latest expiry accepted (the last moment of year 9999): every date stays printable as ISO
+ * 8601, which a far-future one (unix seconds 1e15, 1e308 hours) is not.
+ */
+export const MAX_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+const printable = (ms: number): boolean => Number.isFinite(ms) && ms >= 0 && ms <= MAX_EXPIRY_MS
+// A record stored before expiries were bounded shows as null rather than failing the whole list.
+const iso = (ms: number | null): string | null => (ms === null || !printable(ms) ? null : new Date(ms).toISOString())
 
-/** ISO date text, or unix seconds. */
+/** ISO date text, or unix seconds; up to the end of year 9999. */
 const when = z
-  .union([z.string().min(1), z.number()])
+  .union([z.string().min(1).max(64), z.number()])
   .nullish()
   .transform((v, ctx) => {
     if (v === null || v === undefined) return null
     const ms = typeof v === 'number' ? v * 1000 : Date.parse(v)
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'expires_at is not a date' })
+    if (!printable(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'expires_at must be a date between 1970 and the end of 9999' })
       return z.NEVER
     }
     return ms
   })
 
 const kindField = z
-  .union([z.number().int().min(0), z.string().regex(/^\d+$/).transform(Number), z.literal('all').transform(() => null)])
+  .union([
+    z.number().int().min(0).max(65535),
+    z
+      .string()
+      .regex(/^\d{1,5}$/)
+      .transform(Number)
+      .pipe(z.number().max(65535)),
+    z.literal('all').transform(() => null),
+  ])
   .nullish()
   .transform((v) => v ?? null)
 
@@ -35,18 +51,31 @@ const policySchema = z.object({
   rules: z.array(z.object({ method: z.string().min(1).max(64), kind: kindField, use_count: z.number().int().positive().nullish() })).default([]),
 })
 
+/** A record id: plain decimal digits only ("0x1", "1e0", " 1" are not ids). */
 const idParam = (v: string | undefined): number | undefined => {
-  const n = Number(v)
-  return v !== undefined && v !== '' && Number.isSafeInteger(n) && n > 0 ? n : undefined
+  if (v === undefined || !/^[1-9]\d{0,14}$/.test(v)) return undefined
+  return Number(v)
 }
 
+/** durationInHours: a positive decimal number, or nothing (no expiry). */
+function expiryFrom(hours: string | undefined, now: number): number | null | string {
+  if (hours === undefined || hours === '') return null
+  const h = /^\d{1,10}(\.\d{1,10})?$/.test(hours) ? Number(hours) : Number.NaN
+  if (!(h > 0)) return 'durationInHours must be a positive number'
+  const ms = now + h * 3_600_000
+  return printable(ms) ? ms : 'durationInHours reaches past the end of year 9999'
+}
+
+/** `<npub>#<secret>` while the token is unredeemed (its secret is kept sealed), `<npub>` after. */
 function tokenView(state: BunkerState, t: Token, now: number) {
   const key = state.keys.get(t.keyName)
+  const secret = state.seal.open(t)
+  const npub = key ? nip19.npubEncode(key.pubkey) : ''
   return {
     id: t.id,
     key_name: t.keyName,
     client_name: t.clientName,
-    token: `${key ? nip19.npubEncode(key.pubkey) : ''}#${t.secret}`,
+    token: secret === undefined ? npub : `${npub}#${secret}`,
     policy_id: t.policyId,
     policy_name: state.policies.get(t.policyId)?.name ?? null,
     created_at: iso(t.createdAt),
@@ -54,7 +83,7 @@ function tokenView(state: BunkerState, t: Token, now: number) {
     expires_at: iso(t.expiresAt),
     redeemed_at: iso(t.redeemedAt),
     redeemed_by: t.redeemedBy === null ? null : (state.users.get(t.redeemedBy)?.description ?? null),
-    time_until_expiration: t.expiresAt === null ? null : (t.expiresAt - now) / 1000,
+    time_until_expiration: t.expiresAt === null || !printable(t.expiresAt) ? null : (t.expiresAt - now) / 1000,
   }
 }
 
@@ -135,18 +164,21 @@ export function accessAdminMethods(state: BunkerState): Record<string, AdminMeth
       if (!clientName) return fail('create_new_token needs a client name')
       const pid = idParam(policyId)
       if (pid === undefined || !state.policies.has(pid)) return fail(`no policy ${policyId}`)
-      const h = hours === undefined || hours === '' ? undefined : Number(hours)
-      if (h !== undefined && !(h > 0)) return fail('durationInHours must be a positive number')
       const now = Date.now()
+      const expiresAt = expiryFrom(hours, now)
+      if (typeof expiresAt === 'string') return fail(expiresAt)
+      const id = state.nextId('token')
+      const secret = randomBytes(32).toString('hex')
       const token: Token = {
-        id: state.nextId('token'),
+        id,
         keyName,
         clientName,
-        secret: randomBytes(32).toString('hex'),
+        secretHash: tokenHash(secret),
+        sealedSecret: state.seal.seal(id, secret),
         policyId: pid,
         createdAt: now,
         updatedAt: now,
-        expiresAt: h === undefined ? null : now + h * 3_600_000,
+        expiresAt,
         redeemedAt: null,
         redeemedBy: null,
       }
@@ -159,10 +191,20 @@ export function accessAdminMethods(state: BunkerState): Record<string, AdminMeth
       return ok([...state.tokens.values()].filter((t) => t.keyName === keyName).map((t) => tokenView(state, t, now)))
     },
 
+    // The client that redeemed the token loses its session with it: revoked, as by revoke_user, and
+    // its permissions dropped, so an admin who lets it back later starts it from nothing.
     revoke_token([tokenId]) {
       const id = idParam(tokenId)
-      if (id === undefined || !state.tokens.has(id)) return fail(`no token ${tokenId}`)
-      state.remove('token', id)
+      const token = id === undefined ? undefined : state.tokens.get(id)
+      if (!token) return fail(`no token ${tokenId}`)
+      state.remove('token', token.id)
+      const user = token.redeemedBy === null ? undefined : state.users.get(token.redeemedBy)
+      if (user && user.revokedAt === null) {
+        const now = Date.now()
+        dropPermissions(state, user.id)
+        state.put('user', { ...user, revokedAt: now })
+        state.audit({ at: now, event: 'user_revoked', key: user.keyName, client: user.pubkey, token: token.id })
+      }
       return commitOk()
     },
 

@@ -2,10 +2,11 @@
 // admin identity, accepted from admin authors only. The same subscription carries the admins'
 // answers to our acl questions.
 import type { NostrEvent } from '../../relay/relay.ts'
+import type { Accounts } from './accounts.ts'
 import { accessAdminMethods } from './admin-access.ts'
 import { fail, keyAdminMethods, type AdminMethod, type KeyAdminDeps } from './admin-keys.ts'
 import type { Approvals } from './approvals.ts'
-import { windowError, type Channel, type Identity, type Log } from './channel.ts'
+import type { Channel, Identity, Log } from './channel.ts'
 import type { Scheme } from './crypto.ts'
 import { nostrconnectAdminMethods, type RelayLinks } from './nostrconnect.ts'
 
@@ -14,9 +15,10 @@ export interface AdminDeps extends KeyAdminDeps {
   approvals: Approvals
   log: Log
   admins: () => string[]
-  windowSeconds: number
   /** Remembers the scheme each admin speaks, for the questions we send it. */
   noteScheme: (admin: string, scheme: Scheme) => void
+  /** create_account (anyone may ask) and the admin methods for names. */
+  accounts?: Accounts
   /** The relay bridge, for connect_nostrconnect. */
   links?: RelayLinks
 }
@@ -29,6 +31,7 @@ export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEven
     get_public_key: () => ({ result: admin.pubkey }),
     ...keyAdminMethods(deps),
     ...accessAdminMethods(deps.state),
+    ...deps.accounts?.adminMethods,
     ...nostrconnectAdminMethods(deps),
   }
 
@@ -41,14 +44,17 @@ export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEven
       if (isAdmin) deps.approvals.settle(msg.res)
       return
     }
+    // admins are trusted and not rate-limited; anyone else is a stranger here
+    if (!deps.channel.admit(inbound, isAdmin ? 'admin' : 'stranger')) return
     if (msg.type === 'invalid') return deps.channel.answerInvalid(inbound)
     const { method, params } = msg.req
-    deps.channel.respond(inbound, method, () => {
+    const run = Object.hasOwn(methods, method) ? methods[method] : undefined
+    const open = method === 'create_account' && deps.accounts !== undefined
+    // metric labels come from the known method set only
+    deps.channel.respond(inbound, run || open ? method : 'other', () => {
+      if (open) return deps.accounts!.createAccount(inbound, params) // open to anyone
       if (!isAdmin) return fail('You are not designated to administrate this bunker')
       deps.noteScheme(event.pubkey, inbound.scheme)
-      const stale = windowError(event, deps.windowSeconds)
-      if (stale) return stale
-      const run = Object.hasOwn(methods, method) ? methods[method] : undefined
       return run ? run(params) : fail(`Unknown method ${method}`)
     })
   }

@@ -1,10 +1,17 @@
 // Asking the admins about an unknown client: an `acl` request goes to every admin on kind 24134,
 // and the first answer wins: ["always", description?, {kind: "<n>" | "all"}], ["once"] or ["never"].
 // No answer within the timeout is a refusal.
+//
+// One question per (key, client) at a time, so a client cannot flood the admins with prompts: its
+// later requests wait behind the open question. When the admin answers "always" or "once" they are
+// released to decide again (an "always" may now cover them; if not, the next one asks, again one
+// at a time); "never" or no answer refuses them with the first. The questions and the requests
+// waiting behind them are capped in total, and per question.
 import { randomBytes } from 'node:crypto'
 import type { Channel, Identity } from './channel.ts'
 import type { Scheme } from './crypto.ts'
 import { requestJson, type RpcResponse } from './rpc.ts'
+import type { WireStats } from './wire.ts'
 
 export const ADMIN_KIND = 24134
 
@@ -18,11 +25,22 @@ export interface AclQuestion {
 
 export type AclAnswer = { answer: 'always'; description?: string; kind?: number | 'all' } | { answer: 'once' } | { answer: 'never' } | { answer: 'timeout' }
 
+/**
+ * `asked`: this request was the question, and `apply` ran with the answer. `retry`: it waited on
+ * another request's question, answered "always" or "once": decide again. `refused`: that question
+ * was answered "never" or not at all. `full`: too many requests wait on the admins already.
+ */
+export type AskResult<T> = { asked: T } | 'retry' | 'refused' | 'full'
+
 export interface Approvals {
-  ask(q: AclQuestion): Promise<AclAnswer>
+  /** `apply` runs with the answer before any request waiting on the same (key, client) is released. */
+  ask<T>(q: AclQuestion, apply: (a: AclAnswer) => T): Promise<AskResult<T>>
   /** Routes an admin's response; returns false when it answers no pending question. */
   settle(res: RpcResponse): boolean
 }
+
+/** Requests that may wait behind one open question; the total is capped by `maxPending`. */
+const WAITERS_PER_QUESTION = 32
 
 function parseAnswer(result: string): AclAnswer | undefined {
   let v: unknown
@@ -46,32 +64,63 @@ export function createApprovals(opts: {
   /** The scheme each admin last spoke, so the question is one it can read. */
   schemeOf: (admin: string) => Scheme
   timeoutMs: number
+  /** Questions and the requests waiting behind them, in total. */
+  maxPending: number
+  stats?: WireStats
   /** Answer every question "always", for every kind, without asking anyone. */
   autoApprove?: boolean
 }): Approvals {
-  const pending = new Map<string, (a: AclAnswer) => void>()
-  return {
-    ask(q) {
-      if (opts.autoApprove) return Promise.resolve({ answer: 'always', kind: 'all' })
-      const admins = opts.admins()
-      if (admins.length === 0) return Promise.resolve({ answer: 'timeout' })
-      const id = randomBytes(8).toString('hex')
-      const json = requestJson(id, 'acl', [
-        JSON.stringify({ keyName: q.keyName, remotePubkey: q.remotePubkey, method: q.method, param: q.param, description: q.description ?? undefined }),
-      ])
-      return new Promise<AclAnswer>((resolve) => {
-        const timer = setTimeout(() => done({ answer: 'timeout' }), opts.timeoutMs)
-        const done = (a: AclAnswer) => {
-          clearTimeout(timer)
-          pending.delete(id)
-          resolve(a)
+  const byId = new Map<string, (a: AclAnswer) => void>()
+  const byPair = new Map<string, Array<(r: 'retry' | 'refused') => void>>()
+  let pending = 0
+  if (opts.stats) opts.stats.gauges.pendingApprovals = () => pending
+  const full = (): 'full' => {
+    if (opts.stats) opts.stats.refused.approvals_full++
+    return 'full'
+  }
+
+  function question<T>(q: AclQuestion, pair: string, apply: (a: AclAnswer) => T): Promise<AskResult<T>> {
+    const waiters: Array<(r: 'retry' | 'refused') => void> = []
+    byPair.set(pair, waiters)
+    pending++
+    const id = randomBytes(8).toString('hex')
+    const json = requestJson(id, 'acl', [
+      JSON.stringify({ keyName: q.keyName, remotePubkey: q.remotePubkey, method: q.method, param: q.param, description: q.description ?? undefined }),
+    ])
+    return new Promise<AskResult<T>>((resolve, reject) => {
+      const timer = setTimeout(() => done({ answer: 'timeout' }), opts.timeoutMs)
+      const done = (a: AclAnswer) => {
+        clearTimeout(timer)
+        byId.delete(id)
+        byPair.delete(pair)
+        pending -= 1 + waiters.length
+        try {
+          resolve({ asked: apply(a) })
+        } catch (err) {
+          reject(err)
         }
-        pending.set(id, done)
-        for (const admin of admins) void opts.channel.send(opts.admin(), admin, ADMIN_KIND, opts.schemeOf(admin), json)
-      })
+        const release = a.answer === 'always' || a.answer === 'once' ? 'retry' : 'refused'
+        for (const w of waiters) w(release)
+      }
+      byId.set(id, done)
+      for (const admin of opts.admins()) void opts.channel.send(opts.admin(), admin, ADMIN_KIND, opts.schemeOf(admin), json)
+    })
+  }
+
+  return {
+    ask(q, apply) {
+      if (opts.autoApprove) return Promise.resolve({ asked: apply({ answer: 'always', kind: 'all' }) })
+      if (opts.admins().length === 0) return Promise.resolve({ asked: apply({ answer: 'timeout' }) })
+      if (pending >= opts.maxPending) return Promise.resolve(full())
+      const pair = `${q.keyName}\n${q.remotePubkey}`
+      const waiters = byPair.get(pair)
+      if (!waiters) return question(q, pair, apply)
+      if (waiters.length >= WAITERS_PER_QUESTION) return Promise.resolve(full())
+      pending++
+      return new Promise((resolve) => waiters.push(resolve))
     },
     settle(res) {
-      const resolve = pending.get(res.id)
+      const resolve = byId.get(res.id)
       if (!resolve) return false
       const answer = parseAnswer(res.result)
       if (answer) resolve(answer)

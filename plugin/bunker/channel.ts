@@ -1,11 +1,12 @@
 // The bunker's side of the wire: opens an incoming kind 24133/24134 event (replay checks, decrypt,
 // parse) and sends replies in the scheme the request used, through the relay's own pipeline.
 import { performance } from 'node:perf_hooks'
-import { LRUCache } from 'lru-cache'
 import type { NostrEvent, Relay } from '../../relay/relay.ts'
+import { createAdmission, type Trust } from './admission.ts'
 import { schemeOf, type Cipher, type Scheme } from './crypto.ts'
 import { parseMessage, responseJson, type Message, type Reply } from './rpc.ts'
 import { signEvent } from './sign.ts'
+import { createWireStats, defaultWireSettings, type WireSettings, type WireStats } from './wire.ts'
 
 export type RelayHost = Pick<Relay, 'subscribe' | 'publish' | 'addNips'>
 
@@ -14,6 +15,7 @@ export interface Log {
   info(obj: object, msg: string): void
   warn(obj: object, msg: string): void
   error(obj: object, msg: string): void
+  debug?(obj: object, msg: string): void
 }
 
 /** A key the bunker answers as: a user key (remote-signer pubkey) or the admin identity. */
@@ -36,13 +38,24 @@ export interface ChannelDeps {
   relay: RelayHost
   cipher: Cipher
   log: Log
-  /** Service time per answered request, in seconds. */
+  /** Service time per answered request, in seconds. `method` is a known method's name or "other". */
   observe?: (method: string, outcome: 'ok' | 'error', seconds: number) => void
+  /** Requests whose created_at is further than this from now are refused (seconds; default 300). */
+  windowSeconds?: number
+  wire?: Partial<WireSettings>
+  stats?: WireStats
 }
 
+const FULL_WARNING_EVERY_MS = 10_000
+
 export interface Channel {
-  /** Undefined for a replayed or unreadable event (logged; nothing can be answered). */
+  /** Undefined for a replayed or unreadable event (counted; nothing can be answered). */
   open(identity: Identity, event: NostrEvent): Inbound | undefined
+  /**
+   * For a request (or an invalid message): true when it may be handled, and it is then remembered
+   * against replays. Else it has been answered with an error (or dropped) and counted.
+   */
+  admit(inbound: Inbound, trust: Trust): boolean
   answer(inbound: Inbound, method: string, reply: Reply): Promise<void>
   /**
    * Answers a request with what `run` returns, exactly once: a throw becomes "internal error" and
@@ -57,15 +70,22 @@ export interface Channel {
 const short = (hex: string): string => hex.slice(0, 12)
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
-/** The error for a request whose created_at is too far from now (replay protection), else undefined. */
-export function windowError(event: NostrEvent, windowSeconds: number): Reply | undefined {
-  return Math.abs(event.created_at - nowSeconds()) > windowSeconds ? { error: 'request created_at is outside the accepted time window' } : undefined
-}
-
 export function createChannel(deps: ChannelDeps): Channel {
-  // The relay already refuses a resent event; this also covers one arriving again by another route
-  // (a bridged upstream relay, say).
-  const seen = new LRUCache<string, true>({ max: 100_000 })
+  const stats = deps.stats ?? createWireStats()
+  let warnedFullAt = Number.NEGATIVE_INFINITY
+  // The relay refuses a resent event too, but it may have forgotten it, and one can arrive again by
+  // another route (a bridged upstream relay, say).
+  const admission = createAdmission({
+    ...defaultWireSettings,
+    ...deps.wire,
+    windowSeconds: deps.windowSeconds ?? 300,
+    stats,
+    onFull() {
+      if (performance.now() - warnedFullAt < FULL_WARNING_EVERY_MS) return
+      warnedFullAt = performance.now()
+      deps.log.warn({ refused: stats.refused.memory_full }, 'bunker request memory full: refusing new requests until ids expire')
+    },
+  })
 
   async function send(identity: Identity, to: string, kind: number, scheme: Scheme, json: string): Promise<void> {
     const content = deps.cipher.encrypt(scheme, identity.sk, identity.pubkey, to, json)
@@ -82,7 +102,7 @@ export function createChannel(deps: ChannelDeps): Channel {
     // the request is still being dispatched), before its promise settles.
     const seconds = (performance.now() - inbound.started) / 1000
     await sent
-    const outcome = 'error' in reply ? 'error' : 'ok'
+    const outcome = 'error' in reply ? 'error' : (reply.outcome ?? 'ok')
     deps.observe?.(method, outcome, seconds)
     deps.log.info(
       {
@@ -119,15 +139,16 @@ export function createChannel(deps: ChannelDeps): Channel {
 
   return {
     open(identity, event) {
-      if (seen.has(event.id)) return undefined
-      seen.set(event.id, true)
+      if (admission.replayed(event.id)) return undefined
       const started = performance.now()
       const scheme = schemeOf(event.content)
       let text: string
       try {
         text = deps.cipher.decrypt(scheme, identity.sk, identity.pubkey, event.pubkey, event.content)
       } catch {
-        deps.log.warn({ kind: event.kind, key: identity.name, client: short(event.pubkey), scheme }, 'REQUEST_UNREADABLE')
+        // debug only: anyone can send garbage to a key, as fast as the relay takes it
+        stats.refused.unreadable++
+        deps.log.debug?.({ kind: event.kind, key: identity.name, client: short(event.pubkey), scheme }, 'REQUEST_UNREADABLE')
         return undefined
       }
       const msg = parseMessage(text)
@@ -135,11 +156,23 @@ export function createChannel(deps: ChannelDeps): Channel {
         deps.log.info({ id: msg.req.id, kind: event.kind, method: msg.req.method, key: identity.name, client: short(event.pubkey) }, 'REQUEST_IN')
       return { event, identity, scheme, msg, started }
     },
+    admit(inbound, trust) {
+      const { msg, event } = inbound
+      const rpcId = msg.type === 'request' ? msg.req.id : msg.type === 'invalid' ? msg.id : undefined
+      const refused = admission.admit(event, inbound.identity.pubkey, rpcId, trust)
+      if (!refused) return true
+      deps.log.info({ id: rpcId, kind: event.kind, key: inbound.identity.name, client: short(event.pubkey), reason: refused.reason }, 'REQUEST_REFUSED')
+      const { error } = refused
+      if (error !== undefined && rpcId !== undefined) respond(inbound, 'refused', () => ({ error }))
+      return false
+    },
     answer,
     respond,
     answerInvalid(inbound) {
       const { msg } = inbound
-      if (msg.type === 'invalid' && msg.id) respond(inbound, 'invalid', () => ({ error: `invalid request: ${msg.reason}` }))
+      if (msg.type !== 'invalid') return
+      stats.refused.malformed++
+      if (msg.id) respond(inbound, 'invalid', () => ({ error: `invalid request: ${msg.reason}` }))
     },
     send,
   }

@@ -3,17 +3,22 @@
 // resolves, so the bunker:// line is never printed before the bunker can hear.
 import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
-import type { NostrEvent } from '../../relay/relay.ts'
+import type { Hooks, NostrEvent } from '../../relay/relay.ts'
+import { openAccounts, type AccountSettings, type Accounts, defaultAccountSettings } from './accounts.ts'
 import { createAdmin } from './admin.ts'
 import { ADMIN_KIND, createApprovals } from './approvals.ts'
-import { createChannel, type Identity, type Log, type RelayHost } from './channel.ts'
+import { createChannel, type Channel, type Identity, type Log, type RelayHost } from './channel.ts'
 import { createCipher, type Scheme } from './crypto.ts'
 import { createKeyring, NIP46_KIND, type Keyring } from './keyring.ts'
 import { createNip46 } from './nip46.ts'
 import type { RelayLinks } from './nostrconnect.ts'
 import { publicKeyOf, signEvent, type Template } from './sign.ts'
+import { createScryptPool, type ScryptPool } from './scrypt-pool.ts'
 import { openBunkerState, type BunkerState } from './state.ts'
+import { createTokenSeal, sealLegacyTokens } from './token-seal.ts'
+import { createUnlockGuard } from './unlock-guard.ts'
 import { loadAdminKey, openVault, type VaultKey } from './vault.ts'
+import { createWireStats, defaultWireSettings, type WireSettings, type WireStats } from './wire.ts'
 
 export interface BunkerOptions {
   relay: RelayHost
@@ -25,6 +30,12 @@ export interface BunkerOptions {
   vaultSecret?: string
   /** scrypt cost of NIP-49 (2^logN); 16 is NIP-49's own default. */
   scryptLogN?: number
+  /** Worker threads that run scrypt (never libuv's pool, which LMDB commits need). */
+  scryptWorkers?: number
+  /** scrypt jobs that may wait for a worker; past that, key creation and unlocking answer rate-limited. */
+  scryptQueue?: number
+  /** Failed unlock_key attempts allowed per key and minute. */
+  unlockFailuresPerMinute?: number
   aclTimeoutMs?: number
   /** Approve every unknown client and request without asking the admins. Off by default. */
   autoApprove?: boolean
@@ -35,12 +46,18 @@ export interface BunkerOptions {
   observe?: (method: string, outcome: 'ok' | 'error', seconds: number) => void
   /** The relay bridge: opens a nostrconnect:// client's relays for a key. */
   links?: RelayLinks
+  /** The account provider (create_account, names, NIP-89); off unless settings.enabled. */
+  accounts?: { settings: AccountSettings; hooks?: Pick<Hooks, 'onAccepted'>; relayUrls: () => string[] }
+  /** Rate limit, replay memory and approval queue bounds (wire.ts); `stats` receives their counters. */
+  wire?: Partial<WireSettings>
+  stats?: WireStats
 }
 
 export interface Bunker {
   readonly adminPubkey: string
   readonly keyring: Keyring
   readonly state: BunkerState
+  readonly accounts: Accounts
   /** bunker://<admin hex>?relay=<url>&relay=... */
   connectionString(relayUrls: string[]): string
   /** Signs as the admin identity (NIP-42 AUTH to the bridge's upstream relays). */
@@ -50,21 +67,36 @@ export interface Bunker {
 
 export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
   const logn = opts.scryptLogN ?? 16
+  const pool = createScryptPool({ workers: opts.scryptWorkers ?? 1, maxQueue: opts.scryptQueue ?? 16 })
+  try {
+    return await boot(opts, logn, pool)
+  } catch (err) {
+    await pool.close()
+    throw err
+  }
+}
+
+async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promise<Bunker> {
   const windowSeconds = opts.requestWindowSeconds ?? 300
-  const state = openBunkerState(opts.env)
+  const scrypt = pool.derive
+  const adminSk = await loadAdminKey(join(opts.dataDir, 'bunker-admin.key'), opts.vaultSecret, logn, scrypt)
+  const admin: Identity = { name: 'admin', sk: adminSk, pubkey: publicKeyOf(adminSk) }
+  const state = openBunkerState(opts.env, createTokenSeal(adminSk))
+  const sealed = await sealLegacyTokens(state)
+  if (sealed > 0) opts.log.info({ tokens: sealed }, 'token secrets stored as hashes')
   let vault: VaultKey | undefined
   if (opts.vaultSecret) {
-    const v = await openVault(opts.vaultSecret, state.vault, logn)
+    const v = await openVault(opts.vaultSecret, state.vault, logn, scrypt)
     vault = v.key
     if (!state.vault) {
       state.setVault(v.params)
       await state.commit()
     }
   }
-  const adminSk = await loadAdminKey(join(opts.dataDir, 'bunker-admin.key'), opts.vaultSecret, logn)
-  const admin: Identity = { name: 'admin', sk: adminSk, pubkey: publicKeyOf(adminSk) }
   const cipher = createCipher()
-  const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe })
+  const wire = { ...defaultWireSettings, ...opts.wire }
+  const stats = opts.stats ?? createWireStats()
+  const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe, windowSeconds, wire, stats })
   const adminSchemes = new Map<string, Scheme>()
   const admins = () => opts.admins
   const approvals = createApprovals({
@@ -73,22 +105,44 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
     admins,
     schemeOf: (a) => adminSchemes.get(a) ?? 'nip44',
     timeoutMs: opts.aclTimeoutMs ?? 10_000,
+    maxPending: wire.maxPendingApprovals,
+    stats,
     autoApprove: opts.autoApprove,
   })
-  const nip46 = createNip46({ state, channel, cipher, approvals, log: opts.log, windowSeconds, relays: opts.switchRelays ?? (() => []) })
-  const keyring = createKeyring(opts.relay, nip46)
+  const nip46Over = (channel: Channel) => createNip46({ state, channel, cipher, approvals, log: opts.log, relays: opts.switchRelays ?? (() => []) })
+  const nip46 = nip46Over(channel)
+  const accounts = await openAccounts({
+    settings: opts.accounts?.settings ?? defaultAccountSettings,
+    hooks: opts.accounts?.hooks,
+    relayUrls: opts.accounts?.relayUrls ?? (() => []),
+    state,
+    vault,
+    vaultSecret: opts.vaultSecret,
+    scryptLogN: logn,
+    scrypt,
+    channel,
+    cipher,
+    relay: opts.relay,
+    admin,
+    dataDir: opts.dataDir,
+    log: opts.log,
+    nip46Over,
+  })
+  const keyring = createKeyring(opts.relay, accounts.route(nip46))
   const onAdmin = createAdmin(
     {
       state,
       keyring,
       vault,
       scryptLogN: logn,
+      scrypt,
+      unlockGuard: createUnlockGuard(opts.unlockFailuresPerMinute ?? 5),
       channel,
       approvals,
       log: opts.log,
       admins,
-      windowSeconds,
       noteScheme: (a, s) => adminSchemes.set(a, s),
+      accounts,
       links: opts.links,
     },
     admin,
@@ -104,6 +158,7 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
       unlocked++
     }
   }
+  await accounts.start(keyring)
   if (opts.admins.length === 0) opts.log.warn({}, 'no admins configured (--admin): nobody can create or unlock keys')
   if (opts.autoApprove) opts.log.warn({}, 'bunker.autoApprove is on: every client and request is approved without asking')
   opts.log.info({ keys: state.keys.size, unlocked, admins: opts.admins.length }, 'bunker started')
@@ -112,12 +167,15 @@ export async function startBunker(opts: BunkerOptions): Promise<Bunker> {
     adminPubkey: admin.pubkey,
     keyring,
     state,
+    accounts,
     signAsAdmin: (t) => signEvent(t, admin.sk, admin.pubkey),
     connectionString: (urls) => `bunker://${admin.pubkey}?${urls.map((u) => `relay=${encodeURIComponent(u)}`).join('&')}`,
     async close() {
       adminSub.close()
+      accounts.close()
       for (const k of state.keys.keys()) keyring.unregister(k)
       await state.commit() // writes staged for a coalesced commit
+      await pool.close()
     },
   }
 }

@@ -1,10 +1,10 @@
-// NIP-46 for user keys: the remote-signer pubkey is the user's pubkey. Requests pass the replay
-// window, then the acl (token, stored permission, or an admin's answer), then run.
+// NIP-46 for user keys: the remote-signer pubkey is the user's pubkey. Requests pass admission
+// (time window, replay, rate), then the acl (token, stored permission, or an admin's answer), then run.
 import { z } from 'zod'
 import type { NostrEvent } from '../../relay/relay.ts'
 import { addUser, consume, decide, dropPermissions, grant } from './acl.ts'
 import type { AclAnswer, Approvals } from './approvals.ts'
-import { nowSeconds, windowError, type Channel, type Identity, type Inbound, type Log } from './channel.ts'
+import { nowSeconds, type Channel, type Identity, type Inbound, type Log } from './channel.ts'
 import type { Cipher } from './crypto.ts'
 import type { Reply, RpcRequest } from './rpc.ts'
 import { signEvent } from './sign.ts'
@@ -16,7 +16,6 @@ export interface Nip46Deps {
   cipher: Cipher
   approvals: Approvals
   log: Log
-  windowSeconds: number
   /** Relays switch_relays hands out; empty answers "null" (stay where you are). */
   relays: () => string[]
 }
@@ -48,6 +47,7 @@ const fail = (error: string): Reply => ({ error })
 const TOUCH_EVERY_MS = 60_000
 const COALESCE_MS = 1000
 const ACK: Reply = { result: 'ack' }
+const APPROVALS_FULL = 'rate-limited: too many requests are waiting for an admin’s approval'
 
 function parseTemplate(text: string | undefined): Template | string {
   try {
@@ -127,9 +127,14 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
       return problem ? fail(problem) : redeem(token!, keyName, client, now)
     }
     if (user) return fail('this client was revoked')
-    const answer = await deps.approvals.ask({ keyName, remotePubkey: client, method: 'connect', param: req.params[2] })
-    if (answer.answer !== 'always' && answer.answer !== 'once') return fail('connection not approved')
-    addUser(state, keyName, client, answer.answer === 'always' ? (answer.description ?? null) : null, now)
+    const r = await deps.approvals.ask({ keyName, remotePubkey: client, method: 'connect', param: req.params[2] }, (answer) => {
+      if (answer.answer !== 'always' && answer.answer !== 'once') return false
+      addUser(state, keyName, client, answer.answer === 'always' ? (answer.description ?? null) : null, Date.now())
+      return true
+    })
+    if (r === 'full') return fail(APPROVALS_FULL)
+    if (r === 'retry') return connect(inbound, req) // approved meanwhile, most likely
+    if (r === 'refused' || !r.asked) return fail('connection not approved')
     await state.commit()
     return ACK
   }
@@ -193,23 +198,19 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
   }
 
   /** Asks the admins about a request no permission covers, then performs it if they allow. */
-  async function askThenPerform(
-    identity: Identity,
-    user: KeyUser | undefined,
-    client: string,
-    req: RpcRequest,
-    template: Template | undefined,
-  ): Promise<Reply> {
-    const answer = await deps.approvals.ask({
-      keyName: identity.name,
-      remotePubkey: client,
-      method: req.method,
-      param: req.params[0],
-      description: user?.description,
-    })
-    const allowed = applyAnswer(answer, user, identity.name, client, req.method, template?.kind)
+  async function askThenPerform(inbound: Inbound, req: RpcRequest, user: KeyUser | undefined, template: Template | undefined): Promise<Reply> {
+    const { identity } = inbound
+    const client = inbound.event.pubkey
+    const q = { keyName: identity.name, remotePubkey: client, method: req.method, param: req.params[0], description: user?.description }
+    const r = await deps.approvals.ask(q, (answer) => ({
+      answer: answer.answer,
+      allowed: applyAnswer(answer, state.userFor(identity.name, client), identity.name, client, req.method, template?.kind),
+    }))
+    if (r === 'full') return fail(APPROVALS_FULL)
+    if (r === 'retry') return handle(inbound, req) // an "always" may cover it now; else it asks in turn
+    if (r === 'refused') return fail('not authorized: no admin approved this request')
     void commit()
-    if (!allowed) return fail(answer.answer === 'timeout' ? 'not authorized: no admin approved this request' : `${req.method} not authorized`)
+    if (!r.asked.allowed) return fail(r.asked.answer === 'timeout' ? 'not authorized: no admin approved this request' : `${req.method} not authorized`)
     touch(state.userFor(identity.name, client))
     return perform(identity, client, req, template)
   }
@@ -229,21 +230,26 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
     const user = state.userFor(identity.name, client)
     const d = decide(state, user, req.method, template?.kind, Date.now())
     if (d.decision === 'deny') return fail(d.reason)
-    if (d.decision === 'ask') return askThenPerform(identity, user, client, req, template)
+    if (d.decision === 'ask') return askThenPerform(inbound, req, user, template)
+    touch(user)
     if (d.perm) {
       consume(state, d.perm)
-      if (d.perm.maxUsage === null) commitSoon()
-      else void commit() // a limited permission's count is what enforces the limit
+      // A limited permission's count is what enforces the limit: it is on disk before the reply can
+      // leave, so a crash right after a reply cannot hand the use back.
+      if (d.perm.maxUsage !== null) return state.commit().then(() => perform(identity, client, req, template))
+      commitSoon()
     }
-    touch(user)
     return perform(identity, client, req, template)
   }
 
   return (identity, event) => {
     const inbound = channel.open(identity, event)
     if (!inbound || inbound.msg.type === 'response') return // a signer receives requests only
+    const user = state.userFor(identity.name, event.pubkey)
+    if (!channel.admit(inbound, user && user.revokedAt === null ? 'known' : 'stranger')) return
     if (inbound.msg.type === 'invalid') return channel.answerInvalid(inbound)
     const req = inbound.msg.req
-    channel.respond(inbound, req.method, () => windowError(event, deps.windowSeconds) ?? handle(inbound, req))
+    // metric labels come from the known method set only
+    channel.respond(inbound, METHODS.has(req.method) ? req.method : 'other', () => handle(inbound, req))
   }
 }

@@ -8,7 +8,8 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { nip19 } from 'nostr-tools'
 import { generateSecretKey } from 'nostr-tools/pure'
-import { decryptKey, deriveKey, encryptKey } from './nip49.ts'
+import { decryptKey, encryptKey } from './nip49.ts'
+import type { Scrypt } from './scrypt-pool.ts'
 
 /** A key derived from the vault secret; wraps and unwraps user keys in microseconds. */
 export interface VaultKey {
@@ -38,9 +39,14 @@ export interface VaultParams {
 }
 
 /** Derives the vault key, creating its salt on first use. Throws on a wrong secret. */
-export async function openVault(secret: string, params: VaultParams | undefined, logn: number): Promise<{ key: VaultKey; params: VaultParams }> {
+export async function openVault(
+  secret: string,
+  params: VaultParams | undefined,
+  logn: number,
+  scrypt: Scrypt,
+): Promise<{ key: VaultKey; params: VaultParams }> {
   if (params) {
-    const key = vaultKeyFrom(await deriveKey(secret, hexToBytes(params.salt), params.logn))
+    const key = vaultKeyFrom(await scrypt(secret, hexToBytes(params.salt), params.logn))
     try {
       key.unwrap(params.check)
     } catch {
@@ -49,7 +55,7 @@ export async function openVault(secret: string, params: VaultParams | undefined,
     return { key, params }
   }
   const salt = randomBytes(16)
-  const key = vaultKeyFrom(await deriveKey(secret, salt, logn))
+  const key = vaultKeyFrom(await scrypt(secret, salt, logn))
   return { key, params: { salt: bytesToHex(salt), logn, check: key.wrap(CHECK) } }
 }
 
@@ -57,26 +63,26 @@ export const encryptUserKey = encryptKey
 export const decryptUserKey = decryptKey
 
 /** Loads the admin secret key from `path`, creating it on first start. */
-export async function loadAdminKey(path: string, vaultSecret: string | undefined, logn: number): Promise<Uint8Array> {
+export async function loadAdminKey(path: string, vaultSecret: string | undefined, logn: number, scrypt: Scrypt): Promise<Uint8Array> {
   if (!existsSync(path)) {
     const sk = generateSecretKey()
-    await writeAdminKey(path, sk, vaultSecret, logn)
+    await writeAdminKey(path, sk, vaultSecret, logn, scrypt)
     return sk
   }
   chmodSync(path, 0o600)
   const text = readFileSync(path, 'utf8').trim()
   if (text.startsWith('ncryptsec1')) {
     if (!vaultSecret) throw new Error(`${path} is encrypted: configure the vault secret to start`)
-    return decryptKey(text, vaultSecret)
+    return decryptKey(text, vaultSecret, scrypt)
   }
   const decoded = nip19.decode(text)
   if (decoded.type !== 'nsec') throw new Error(`${path} does not hold an nsec or ncryptsec`)
-  if (vaultSecret) await writeAdminKey(path, decoded.data, vaultSecret, logn) // upgrade to encrypted at rest
+  if (vaultSecret) await writeAdminKey(path, decoded.data, vaultSecret, logn, scrypt) // upgrade to encrypted at rest
   return decoded.data
 }
 
-async function writeAdminKey(path: string, sk: Uint8Array, vaultSecret: string | undefined, logn: number): Promise<void> {
-  const text = vaultSecret ? await encryptKey(sk, vaultSecret, logn) : nip19.nsecEncode(sk)
+async function writeAdminKey(path: string, sk: Uint8Array, vaultSecret: string | undefined, logn: number, scrypt: Scrypt): Promise<void> {
+  const text = vaultSecret ? await encryptKey(sk, vaultSecret, logn, scrypt) : nip19.nsecEncode(sk)
   writeFileSync(path, `${text}\n`, { mode: 0o600 })
   chmodSync(path, 0o600)
 }

@@ -298,7 +298,9 @@ describe('configuration', () => {
     const fromEnv = loadConfig(['--config', file], { NSECRELAY_UPSTREAMS: 'wss://a.example, ws://b.example:7000' }).bridge
     expect(fromEnv.upstreams.map((u) => u.url)).toEqual(['wss://a.example', 'ws://b.example:7000'])
     expect(fromEnv.confirm).toBe('probe')
-    const fromArgs = loadConfig(['--config', file, '--upstream', 'wss://c.example', '--upstream', 'wss://d.example'], { NSECRELAY_UPSTREAMS: 'wss://a.example' })
+    const fromArgs = loadConfig(['--config', file, '--upstream', 'wss://c.example', '--upstream', 'wss://d.example'], {
+      NSECRELAY_UPSTREAMS: 'wss://a.example',
+    })
     expect(fromArgs.bridge.upstreams.map((u) => u.url)).toEqual(['wss://c.example', 'wss://d.example'])
     expect(loadConfig([], {}).bridge).toMatchObject({ upstreams: [], confirm: 'eose', confirmTimeoutMs: 5000, ephemeralTtlSeconds: 30, pingSeconds: 20 })
     expect(() => loadConfig(['--upstream', 'https://not-a-relay.example'], {})).toThrow(/ws:\/\/ or wss:\/\//)

@@ -217,8 +217,10 @@ describe('wire details', () => {
     const reply = ev.content.includes('?iv=')
       ? nip04.decrypt(clientSk, bp.pubkey, ev.content)
       : nip44.decrypt(ev.content, nip44.getConversationKey(clientSk, bp.pubkey))
+    await c.next((f) => f[0] === 'OK' && f[1] === req.id)
+    const start = c.frames.length
     c.send(['EVENT', req]) // the same request again
-    const again = await c.next((f) => f[0] === 'OK' && f[1] === req.id && f[2] === false)
+    const again = await c.next((f) => f[0] === 'OK' && f[1] === req.id, 5000, start)
     await new Promise((r) => setTimeout(r, 100))
     const replies = c.frames.filter((f) => f[0] === 'EVENT' && f[1] === 'r').length
     c.close()

@@ -40,6 +40,8 @@ describe('malformed frames', () => {
     ['EVENT not an object', '["EVENT", 5]', 'OK', /^invalid: event is not an object/],
     ['REQ without filters', '["REQ","s"]', 'CLOSED', /^invalid: REQ needs at least one filter/],
     ['REQ with a bad sub id', '["REQ", 5, {}]', 'NOTICE', /^invalid: subscription id/],
+    ['REQ with a sub id over 64 characters', `["REQ","${'s'.repeat(65)}",{}]`, 'CLOSED', /^invalid: subscription id longer than 64/],
+    ['COUNT with a sub id over 64 characters', `["COUNT","${'c'.repeat(65)}",{}]`, 'CLOSED', /^invalid: subscription id longer than 64/],
     ['REQ with a bad filter', '["REQ","s",{"authors":["zz"]}]', 'CLOSED', /^invalid: authors/],
     ['REQ with a filter that is not an object', '["REQ","s",7]', 'CLOSED', /^invalid: filter must be an object/],
     ['CLOSE wrong arity', '["CLOSE"]', 'NOTICE', /^invalid:/],

@@ -1,4 +1,5 @@
 // NIP-09, NIP-11, NIP-40, NIP-42, NIP-45 and NIP-70 against the real server.
+import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { Relay } from 'nostr-tools/relay'
 import { finalizeEvent, generateSecretKey, getPublicKey, type Event } from 'nostr-tools/pure'
@@ -82,6 +83,15 @@ describe('NIP-11', () => {
     expect(doc.limitation.max_message_length).toBe(512 * 1024)
     expect(doc.limitation.max_subscriptions).toBe(50)
   })
+
+  test('software is the project URL and version its release, both from package.json', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { homepage: string; version: string }
+    const res = await fetch(server.url.replace('ws://', 'http://'), { headers: { Accept: 'application/nostr+json' } })
+    const doc = (await res.json()) as { software: string; version: string }
+    expect(pkg.homepage).toMatch(/^https:\/\//)
+    expect(doc.software).toBe(pkg.homepage)
+    expect(doc.version).toBe(pkg.version)
+  })
 })
 
 describe('NIP-40 expiration', () => {
@@ -135,6 +145,18 @@ describe('NIP-42 and NIP-70', () => {
     expect(await ok(c, authEvent('wrong', sk))).toEqual([false, expect.stringMatching(/^invalid: .*challenge/)])
     expect(await ok(c, authEvent(challenge, sk))).toEqual([true, ''])
     expect(await ok(c, prot)).toEqual([true, ''])
+    c.close()
+  })
+
+  test('a connection authenticated as someone else gets restricted:, not auth-required:', async () => {
+    const author = generateSecretKey()
+    const other = generateSecretKey()
+    const c = await rawClient(server.url)
+    expect((await ok(c, signed({ tags: [['-']] }, author)))[1]).toMatch(/^auth-required:/)
+    const challenge = (await c.next((f) => f[0] === 'AUTH'))[1] as string
+    expect(await ok(c, authEvent(challenge, other))).toEqual([true, ''])
+    expect(await ok(c, signed({ tags: [['-']] }, author))).toEqual([false, expect.stringMatching(/^restricted:/)])
+    expect(await ok(c, signed({ tags: [['-']] }, other))).toEqual([true, ''])
     c.close()
   })
 

@@ -7,6 +7,7 @@ import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent } from 'nos
 import { checkEvent } from '../../relay/verify.ts'
 import { createCipher } from '../../plugin/bunker/crypto.ts'
 import { decryptKey, encryptKey } from '../../plugin/bunker/nip49.ts'
+import { createScryptPool } from '../../plugin/bunker/scrypt-pool.ts'
 import { publicKeyOf, signEvent } from '../../plugin/bunker/sign.ts'
 
 const sk = generateSecretKey()
@@ -59,10 +60,15 @@ describe('encryption', () => {
   })
 
   test('NIP-49 ncryptsec interoperates with nostr-tools, and a wrong password fails', async () => {
-    const ours = await encryptKey(sk, 'pässword', 8)
-    expect(nip49.decrypt(ours, 'pässword')).toEqual(sk)
-    expect(await decryptKey(nip49.encrypt(sk, 'pässword', 8), 'pässword')).toEqual(sk)
-    await expect(decryptKey(ours, 'wrong')).rejects.toThrow()
+    const pool = createScryptPool({ workers: 1, maxQueue: 4 })
+    try {
+      const ours = await encryptKey(sk, 'pässword', 8, pool.derive)
+      expect(nip49.decrypt(ours, 'pässword')).toEqual(sk)
+      expect(await decryptKey(nip49.encrypt(sk, 'pässword', 8), 'pässword', pool.derive)).toEqual(sk)
+      await expect(decryptKey(ours, 'wrong', pool.derive)).rejects.toThrow()
+    } finally {
+      await pool.close()
+    }
   })
 })
 

@@ -62,6 +62,50 @@ describe('dispatch table', () => {
     expect(got).toEqual(['replier:1', 'watcher:1', 'watcher:2'])
   })
 
+  test('holds one index entry per value filed, shares keys, and gives every entry back on remove', () => {
+    const table = createDispatchTable()
+    const authors = Array.from({ length: 3 }, () => getPublicKey(generateSecretKey()))
+    const tagged = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
+    const subs = [
+      table.add(filters({ '#t': tagged(1000, 'a') }), () => {}),
+      table.add(filters({ '#t': tagged(1000, 'a') }, { authors }), () => {}), // the same 1,000 keys, shared
+      table.add(filters({ kinds: [1, 2] }, {}, { since: 5 }), () => {}),
+      table.add(filters({ ids: [] }), () => {}), // matches nothing: filed nowhere
+    ]
+    expect(table.entries).toBe(1000 + 1000 + 3 + 2 + 1 + 1)
+    let got = 0
+    table.add(filters({ authors: [authors[1]] }), () => got++)
+    table.dispatch(signed({ tags: [['t', 'a7']] }), '{}')
+    for (const sub of subs) table.remove(sub)
+    table.remove(subs[0]) // twice: nothing more to give back
+    expect(table.entries).toBe(1)
+    expect(table.size).toBe(1)
+    const e = signed({ tags: [['t', 'a7']] })
+    table.dispatch({ ...e, pubkey: authors[1] }, '{}')
+    expect(got).toBe(1)
+  })
+
+  test('a sink that removes itself or others mid-delivery: each remaining one still gets the event once', () => {
+    const table = createDispatchTable()
+    const got: string[] = []
+    const subs: ReturnType<typeof table.add>[] = []
+    for (let i = 0; i < 4; i++)
+      subs.push(
+        table.add(filters({ '#t': ['x'] }), () => {
+          got.push(`s${i}`)
+          if (i === 0) table.remove(subs[0])
+          if (i === 1) table.remove(subs[2])
+        }),
+      )
+    table.dispatch(signed({ tags: [['t', 'x']] }), '{}')
+    expect(got).toEqual(['s0', 's1', 's3'])
+    table.dispatch(signed({ tags: [['t', 'x']] }), '{}')
+    expect(got).toEqual(['s0', 's1', 's3', 's1', 's3'])
+    table.remove(subs[1])
+    table.remove(subs[3])
+    expect(table.entries).toBe(0)
+  })
+
   test('a throwing sink does not stop delivery to the others', () => {
     const errors: unknown[] = []
     const table = createDispatchTable((e) => errors.push(e))
