@@ -24,13 +24,30 @@ const upstreamSchema = z
   })
   .strict()
 
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/)
+/** A NIP-01 filter: what a stream mirrors. */
+const filterSchema = z
+  .object({
+    ids: z.array(hex64).max(1000).optional(),
+    authors: z.array(hex64).max(1000).optional(),
+    kinds: z.array(z.number().int().min(0).max(65535)).max(100).optional(),
+    since: z.number().int().nonnegative().optional(),
+    until: z.number().int().nonnegative().optional(),
+    limit: z.number().int().nonnegative().optional(),
+  })
+  .catchall(z.array(z.string().max(1024)).max(1000))
+  .refine(
+    (f) => Object.keys(f).every((k) => ['ids', 'authors', 'kinds', 'since', 'until', 'limit'].includes(k) || /^#[a-zA-Z]$/.test(k)),
+    'unknown filter field',
+  )
+
 const streamSchema = z
   .object({
     /** down: REQ upstream, publish into our relay; up: our accepted events out; both. */
     dir: z.enum(['down', 'up', 'both']),
     urls: z.array(wsUrl).min(1).max(16),
-    /** One NIP-01 filter (without limit/since/until for `up`: it is matched against live events). */
-    filter: z.record(z.string(), z.unknown()),
+    /** One NIP-01 filter; `up` matches it against each accepted event (limit does not apply). */
+    filter: filterSchema,
   })
   .strict()
 

@@ -24,6 +24,9 @@
 // coming back on that subscription. The hold is bounded (bridge.confirmTimeoutMs; then it is sent
 // with a warning and a metric). A (re)connected upstream gets nothing until its first generation
 // of REQs is acknowledged.
+//
+// Apart from the bunker's traffic, configured streams mirror events down from or up to other
+// relays (streams.ts).
 import { randomBytes } from 'node:crypto'
 import type { RootDatabase } from 'lmdb'
 import type { Logger } from 'pino'
@@ -35,6 +38,7 @@ import { publicKeyOf, signEvent } from '../../plugin/bunker/sign.ts'
 import type { BridgeConfig } from './config.ts'
 import { normaliseRelayUrl, openLinkStore } from './links.ts'
 import { createBridgeMetrics } from './metrics.ts'
+import { startStreams } from './streams.ts'
 import { createUpstream, type ProbeKey, type Upstream, type UpstreamStatus } from './upstream.ts'
 
 const NIP46 = 24133
@@ -214,6 +218,7 @@ export function startBridge(cfg: BridgeConfig, host: BridgeHost): Bridge {
     }
   }
   host.relay.hooks.onAccepted.push(onAccepted)
+  const streams = startStreams(cfg.streams, { relay: host.relay, cfg, maxPayload: host.maxPayload, metrics, log })
 
   const health = (): BridgeHealth => {
     const upstreams = [...all.values()].map((u) => u.status())
@@ -248,7 +253,7 @@ export function startBridge(cfg: BridgeConfig, host: BridgeHost): Bridge {
       unlisten()
       const i = host.relay.hooks.onAccepted.indexOf(onAccepted)
       if (i >= 0) host.relay.hooks.onAccepted.splice(i, 1)
-      await Promise.all([...all.values()].map((u) => u.close()))
+      await Promise.all([...[...all.values()].map((u) => u.close()), streams.close()])
     },
   }
 }
