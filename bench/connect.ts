@@ -369,5 +369,7 @@ console.log(
 )
 if (ratios.length) console.log(`\n${table(ratios)}`)
 if (floors.length) console.log(`\n${table(floors)}`)
-console.log(`\nwritten ${writeResults('connect', { iterations: ITERATIONS, lostAfterMs: LOST_AFTER_MS, upstream: UPSTREAM, rows, ratios, floors })}`)
+// runs through an upstream are their own series: bench/results/connect-upstream.json
+const resultName = UPSTREAM !== undefined || VARIANTS.includes('Aup') ? 'connect-upstream' : 'connect'
+console.log(`\nwritten ${writeResults(resultName, { iterations: ITERATIONS, lostAfterMs: LOST_AFTER_MS, upstream: UPSTREAM, rows, ratios, floors })}`)
 process.exit(0)
