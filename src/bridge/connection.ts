@@ -18,6 +18,8 @@ export interface ConnectionOptions {
   onClose(reason: string): void
   /** A reconnect attempt is about to start (for metrics). */
   onRetry?(delayMs: number): void
+  /** A frame handler threw: logged by the caller, the connection goes on. */
+  onError?(err: unknown): void
 }
 
 export interface Connection {
@@ -101,7 +103,12 @@ export function createConnection(o: ConnectionOptions): Connection {
       } catch {
         return
       }
-      if (Array.isArray(frame) && typeof frame[0] === 'string') o.onFrame(frame)
+      if (!Array.isArray(frame) || typeof frame[0] !== 'string') return
+      try {
+        o.onFrame(frame)
+      } catch (err) {
+        o.onError?.(err) // whatever an upstream sends must not take the process down
+      }
     })
     socket.on('close', (code) => end(`closed ${code}`))
     socket.on('error', (err) => end(`error ${(err as Error).message}`))

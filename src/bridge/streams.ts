@@ -83,6 +83,7 @@ export function startStreams(
           leg.outbox.requeueInflight()
         },
         onRetry: () => o.metrics.reconnects.inc(label),
+        onError: (err) => o.log.error({ err, upstream: url }, 'bridge: handling a stream frame failed'),
       }),
     }
     legs.push(leg)

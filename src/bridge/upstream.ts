@@ -84,6 +84,8 @@ export function createUpstream(o: UpstreamOptions): Upstream {
   let stateSince = Date.now()
   let closed = false
   let connectedAt = 0
+  /** Counts connections, so a late NIP-11 answer for an earlier one does nothing. */
+  let opens = 0
   let aliveAtDrop = 0
   let challenge: string | undefined
   let authEventId: string | undefined
@@ -152,8 +154,9 @@ export function createUpstream(o: UpstreamOptions): Upstream {
       challenge = undefined
       refreshState()
       const window = reconnect && aliveAtDrop > 0 ? { since: Math.floor(aliveAtDrop / 1000) - cfg.sinceSlackSeconds, limit: cfg.replayLimit } : { limit: 0 }
+      const epoch = ++opens
       info.then((doc) => {
-        if (!conn.open || closed) return
+        if (epoch !== opens || !conn.open || closed) return
         Object.assign(limits, limitsFrom(doc, caps))
         book.connected(window)
         refreshState()
@@ -178,6 +181,7 @@ export function createUpstream(o: UpstreamOptions): Upstream {
       metrics.reconnects.inc(label)
       info = fetchRelayInfo(o.url)
     },
+    onError: (err) => log.error({ err }, 'bridge: handling an upstream frame failed'),
   })
 
   function onFrame(f: unknown[]): void {
