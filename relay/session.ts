@@ -1,6 +1,7 @@
-// One client connection: its frames are handled strictly in arrival order. REQ, CLOSE and COUNT
-// complete synchronously, so a REQ followed at once by an EVENT on the same socket is registered
-// before that EVENT can be dispatched (nostr-tools' BunkerSigner depends on it).
+// One client connection: its frames are handled strictly in arrival order. A REQ's subscription is
+// added synchronously, so a REQ followed at once by an EVENT on the same socket is registered before
+// that EVENT can be dispatched (nostr-tools' BunkerSigner depends on it); its stored events and a
+// COUNT's answer may take several pages under backpressure (stream.ts).
 import { AUTH_KIND, authError, newChallenge } from './auth.ts'
 import type { Subscription } from './dispatch.ts'
 import { shapeError, type NostrEvent } from './event.ts'
@@ -9,6 +10,7 @@ import { firstRejection, type ConnectionInfo } from './hooks.ts'
 import { ingest, type Pipeline } from './ingest.ts'
 import { createRateWindow, type Limits } from './limits.ts'
 import * as frames from './messages.ts'
+import { createStreams, type StreamHost } from './stream.ts'
 import { checkEvent } from './verify.ts'
 
 /** What the server gives a session: a way to write frames and to hang up. */
@@ -16,6 +18,8 @@ export interface Transport {
   readonly ip: string
   send(frame: string): void
   close(): void
+  /** Bytes written but not yet sent; streams pause above their high-water mark. 0 when unknown. */
+  buffered?(): number
 }
 
 export interface Session {
@@ -24,6 +28,8 @@ export interface Session {
   receive(text: string, bytes: number): void
   /** The socket is gone: drop its subscriptions. */
   detach(): void
+  /** The socket sent some of its backlog: paused streams may go on. */
+  drain(): void
 }
 
 export interface SessionContext {
@@ -32,8 +38,8 @@ export interface SessionContext {
   relayUrls: () => string[]
   /** Running count of open subscriptions over all sessions, for stats. */
   counters: { subscriptions: number; reqs: number }
-  query(filters: NormFilter[], send: (json: string) => void): void
-  count(filters: NormFilter[]): number
+  /** Stored queries and COUNTs, run in pages (stream.ts). */
+  queries: StreamHost
 }
 
 let nextId = 1
@@ -52,6 +58,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
   const send = (frame: string): void => {
     if (open) transport.send(frame)
   }
+  const streams = createStreams({ send, buffered: () => transport.buffered?.() ?? 0 }, ctx.queries)
 
   /**
    * The challenge goes out only once something needs AUTH, just before the refusal that says so:
@@ -74,6 +81,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
   }
 
   function closeSub(subId: string): void {
+    streams.stop(subId)
     const sub = subs.get(subId)
     if (!sub) return
     pipeline.dispatch.remove(sub)
@@ -97,17 +105,13 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     if (subs.size >= limits.maxSubscriptions) return closed(subId, `rate-limited: too many open subscriptions (max ${limits.maxSubscriptions})`)
     ctx.counters.reqs++
     ctx.counters.subscriptions++
-    subs.set(
-      subId,
-      pipeline.dispatch.add(filters, (_e, json) => send(frames.eventFrame(subId, json))),
-    )
-    ctx.query(filters, (json) => send(frames.eventFrame(subId, json)))
-    send(frames.eoseFrame(subId))
+    // Stored events (and EOSE) go out in pages; live ones wait for EOSE (stream.ts).
+    subs.set(subId, pipeline.dispatch.add(filters, streams.req(subId, filters)))
   }
 
   function onCount(subId: string, raws: unknown[]): void {
     const filters = filtersOrReason(subId, raws)
-    if (filters) send(frames.countFrame(subId, ctx.count(filters)))
+    if (filters) streams.count(subId, filters)
   }
 
   function onAuth(raw: unknown): void {
@@ -174,8 +178,10 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     detach() {
       if (!open) return
       open = false
+      streams.stopAll()
       for (const subId of [...subs.keys()]) closeSub(subId)
       for (const hook of pipeline.hooks.onDisconnect) hook(info)
     },
+    drain: () => streams.drain(),
   }
 }
