@@ -82,223 +82,236 @@ export interface Streams {
   stopAll(): void
 }
 
-interface Job {
-  /** Runs one bounded step; true when the stream is finished. */
-  step(): boolean
-  /** Frees what the stream holds. */
-  release(): void
+interface ReqJob {
+  type: 'req'
+  subId: string
+  filters: NormFilter[]
+  /** Opened on the first step: a waiting stream holds only its filters. */
+  cursor?: Cursor
+  streaming: boolean
+  /** Live events waiting for EOSE; undefined once they are sent as they come. */
+  live?: string[]
+  liveBytes: number
+  /** Ids of the live events held, so the stored part skips them. */
+  liveIds?: Set<string>
+}
+
+interface CountJob {
+  type: 'count'
+  subId: string
+  filters: NormFilter[]
+  cursor?: Cursor
+  n: number
+}
+
+type Job = ReqJob | CountJob
+
+/** One connection's streams. Functions over this state live at module level: no closures per REQ. */
+interface Conn {
+  io: StreamIo
+  host: StreamHost
+  s: QuerySettings
+  // Keyed "r<subId>" for REQs, "c<subId>" for COUNTs: a COUNT never stops a REQ of the same id.
+  jobs: Map<string, Job>
+  active: Job[]
+  waiting: Job[]
+  /** Bytes of live events held over all its streams. */
+  held: number
+  paused: boolean
+  scheduled: boolean
+  closed: boolean
+}
+
+const keyOf = (job: Job): string => (job.type === 'req' ? 'r' : 'c') + job.subId
+const full = (c: Conn): boolean => c.io.buffered() > c.s.highWaterBytes
+
+function flushLive(c: Conn, job: ReqJob): void {
+  for (const json of job.live ?? []) c.io.send(frames.eventFrame(job.subId, json))
+  c.held -= job.liveBytes
+  job.liveBytes = 0
+  job.live = undefined
+}
+
+function deliverLive(c: Conn, job: ReqJob, e: NostrEvent, json: string): void {
+  if (!job.streaming) return c.io.send(frames.eventFrame(job.subId, json))
+  if (job.live && c.held + json.length <= c.s.liveBufferBytes) {
+    ;(job.liveIds ??= new Set()).add(e.id) // bounded with the hold; past it a backdated event may come twice
+    job.live.push(json)
+    job.liveBytes += json.length
+    c.held += json.length
+    return
+  }
+  flushLive(c, job)
+  c.io.send(frames.eventFrame(job.subId, json))
+}
+
+/**
+ * One page of stored events; true once EOSE is sent. The socket is checked before the page only:
+ * a page (pageBytes, at most a quarter of maxBufferedBytes) on top of the high-water mark stays
+ * under the slow-consumer bound.
+ */
+function reqStep(c: Conn, job: ReqJob): boolean {
+  const { s, io } = c
+  if (full(c)) return false
+  const cursor = (job.cursor ??= c.host.query(job.filters))
+  const start = cursor.examined
+  let events = 0
+  let bytes = 0
+  while (events < s.pageEvents && bytes < s.pageBytes) {
+    const r = cursor.next(s.pageWork - (cursor.examined - start))
+    if (r === 'busy') return false
+    if (r === 'done') {
+      job.streaming = false
+      io.send(frames.eoseFrame(job.subId))
+      flushLive(c, job)
+      return true
+    }
+    if (job.liveIds?.has(r.id)) continue // held as live: goes out after EOSE
+    io.send(frames.eventFrame(job.subId, r.json))
+    events++
+    bytes += r.json.length
+  }
+  return false
+}
+
+/** One slice of counting; true once the count is sent. */
+function countStep(c: Conn, job: CountJob): boolean {
+  const { s, io } = c
+  const cursor = (job.cursor ??= c.host.count(job.filters))
+  const start = cursor.examined
+  for (;;) {
+    if (cursor.examined >= s.countBudget) {
+      io.send(frames.countFrame(job.subId, job.n, true))
+      return true
+    }
+    const work = Math.min(s.pageWork - (cursor.examined - start), s.countBudget - cursor.examined)
+    if (work <= 0) return false
+    const r = cursor.next(work)
+    if (r === 'done') {
+      io.send(frames.countFrame(job.subId, job.n, cursor.truncated))
+      return true
+    }
+    if (r !== 'busy') job.n++
+  }
+}
+
+function remove(list: Job[], job: Job): void {
+  const i = list.indexOf(job)
+  if (i >= 0) list.splice(i, 1)
+}
+
+function admit(c: Conn): void {
+  while (!c.paused && c.active.length < c.s.maxStreams && c.waiting.length > 0) c.active.push(c.waiting.shift()!)
+}
+
+/** Ends a stream, finished or stopped, and frees what it holds. */
+function finish(c: Conn, job: Job): void {
+  if (job.type === 'req') {
+    job.streaming = false
+    c.held -= job.liveBytes
+    job.liveBytes = 0
+    job.live = undefined
+    job.liveIds = undefined
+  }
+  job.cursor = undefined
+  c.jobs.delete(keyOf(job))
+  remove(c.active, job)
+  remove(c.waiting, job)
+}
+
+function run(c: Conn, job: Job): void {
+  let done: boolean
+  try {
+    done = job.type === 'req' ? reqStep(c, job) : countStep(c, job)
+  } catch (err) {
+    c.host.onError(err)
+    c.io.send(frames.closedFrame(job.subId, 'error: the query failed'))
+    done = true
+  }
+  if (done) finish(c, job)
+  if (full(c)) pause(c)
+}
+
+function schedule(c: Conn): void {
+  if (c.scheduled || c.paused || c.closed || c.jobs.size === 0) return
+  c.scheduled = true
+  setImmediate(pump, c)
+}
+
+/** One page of every running stream, in the order they started. */
+function pump(c: Conn): void {
+  c.scheduled = false
+  if (c.closed) return
+  admit(c)
+  for (const job of [...c.jobs.values()]) {
+    if (c.paused) break
+    if (c.active.includes(job)) run(c, job)
+    admit(c)
+  }
+  schedule(c)
+}
+
+/**
+ * uWS reports drains as it writes the backlog; the timer is a fallback should the last report come
+ * while the backlog is still above the resume mark.
+ */
+function pause(c: Conn): void {
+  if (c.paused) return
+  c.paused = true
+  setTimeout(recheck, 250, c).unref()
+}
+
+function recheck(c: Conn): void {
+  if (c.closed || !c.paused) return
+  resume(c)
+  if (c.paused) setTimeout(recheck, 250, c).unref()
+}
+
+function resume(c: Conn): void {
+  if (!c.paused || c.io.buffered() > c.s.highWaterBytes / 2) return
+  c.paused = false
+  schedule(c)
+}
+
+function start(c: Conn, job: Job): void {
+  c.jobs.set(keyOf(job), job)
+  c.waiting.push(job)
+  admit(c)
+  if (c.active.includes(job)) run(c, job)
+  schedule(c)
+}
+
+function stop(c: Conn, key: string): void {
+  const job = c.jobs.get(key)
+  if (!job) return
+  finish(c, job)
+  schedule(c)
 }
 
 export function createStreams(io: StreamIo, host: StreamHost): Streams {
-  const s = host.settings
-  // Keyed "r<subId>" for REQs, "c<subId>" for COUNTs: a COUNT never stops a REQ of the same id.
-  const jobs = new Map<string, Job>()
-  const active: Job[] = []
-  const waiting: Job[] = []
-  const held = { bytes: 0 }
-  let paused = false
-  let scheduled = false
-  let closed = false
-
-  const full = (): boolean => io.buffered() > s.highWaterBytes
-
-  // Cursors are opened on a stream's first step: a waiting stream holds only its filters.
-  function reqJob(subId: string, filters: NormFilter[]): { job: Job; sink: LiveSink } {
-    let cursor: Cursor | undefined
-    let streaming = true
-    // Live events waiting for EOSE; undefined once they are sent as they come.
-    let live: string[] | undefined = []
-    let liveBytes = 0
-    const liveIds = new Set<string>()
-
-    function flushLive(): void {
-      for (const json of live ?? []) io.send(frames.eventFrame(subId, json))
-      held.bytes -= liveBytes
-      liveBytes = 0
-      live = undefined
-    }
-
-    const sink: LiveSink = (e, json) => {
-      if (!streaming) return io.send(frames.eventFrame(subId, json))
-      if (live && held.bytes + json.length <= s.liveBufferBytes) {
-        liveIds.add(e.id) // bounded with the hold; once it overflows a backdated event may come twice
-        live.push(json)
-        liveBytes += json.length
-        held.bytes += json.length
-        return
-      }
-      flushLive()
-      io.send(frames.eventFrame(subId, json))
-    }
-
-    const job: Job = {
-      step() {
-        cursor ??= host.query(filters)
-        let events = 0
-        let bytes = 0
-        const start = cursor.examined
-        while (events < s.pageEvents && bytes < s.pageBytes && !full()) {
-          const r = cursor.next(s.pageWork - (cursor.examined - start))
-          if (r === 'busy') return false
-          if (r === 'done') {
-            streaming = false
-            io.send(frames.eoseFrame(subId))
-            flushLive()
-            return true
-          }
-          if (liveIds.has(r.id)) continue // held as live: goes out after EOSE
-          io.send(frames.eventFrame(subId, r.json))
-          events++
-          bytes += r.json.length
-        }
-        return false
-      },
-      release() {
-        streaming = false
-        held.bytes -= liveBytes
-        live = undefined
-        liveIds.clear()
-        cursor = undefined
-      },
-    }
-    return { job, sink }
-  }
-
-  function countJob(subId: string, filters: NormFilter[]): Job {
-    let cursor: Cursor | undefined
-    let n = 0
-    return {
-      step() {
-        cursor ??= host.count(filters)
-        const start = cursor.examined
-        for (;;) {
-          if (cursor.examined >= s.countBudget) {
-            io.send(frames.countFrame(subId, n, true))
-            return true
-          }
-          const work = Math.min(s.pageWork - (cursor.examined - start), s.countBudget - cursor.examined)
-          if (work <= 0) return false
-          const r = cursor.next(work)
-          if (r === 'done') {
-            io.send(frames.countFrame(subId, n, cursor.truncated))
-            return true
-          }
-          if (r !== 'busy') n++
-        }
-      },
-      release() {
-        cursor = undefined
-      },
-    }
-  }
-
-  function remove(list: Job[], job: Job): void {
-    const i = list.indexOf(job)
-    if (i >= 0) list.splice(i, 1)
-  }
-
-  function admit(): void {
-    while (!paused && active.length < s.maxStreams && waiting.length > 0) active.push(waiting.shift()!)
-  }
-
-  function finish(key: string, job: Job): void {
-    job.release()
-    jobs.delete(key)
-    remove(active, job)
-    remove(waiting, job)
-  }
-
-  function run(key: string, job: Job): void {
-    let done: boolean
-    try {
-      done = job.step()
-    } catch (err) {
-      host.onError(err)
-      io.send(frames.closedFrame(key.slice(1), 'error: the query failed'))
-      done = true
-    }
-    if (done) finish(key, job)
-    if (full()) pause()
-  }
-
-  /**
-   * uWS reports drains as it writes the backlog; the timer is a fallback should the last report
-   * come while the backlog is still above the resume mark.
-   */
-  function pause(): void {
-    if (paused) return
-    paused = true
-    const check = (): void => {
-      if (closed || !paused) return
-      resume()
-      if (paused) setTimeout(check, 250).unref()
-    }
-    setTimeout(check, 250).unref()
-  }
-
-  function resume(): void {
-    if (!paused || io.buffered() > s.highWaterBytes / 2) return
-    paused = false
-    schedule()
-  }
-
-  function schedule(): void {
-    if (scheduled || paused || closed || jobs.size === 0) return
-    scheduled = true
-    setImmediate(pump)
-  }
-
-  /** One page of every running stream, in the order they started. */
-  function pump(): void {
-    scheduled = false
-    if (closed) return
-    admit()
-    for (const [key, job] of [...jobs]) {
-      if (paused) break
-      if (active.includes(job)) run(key, job)
-      admit()
-    }
-    schedule()
-  }
-
-  function start(key: string, job: Job): void {
-    jobs.set(key, job)
-    waiting.push(job)
-    admit()
-    if (active.includes(job)) run(key, job)
-    schedule()
-  }
-
-  function stop(key: string): void {
-    const job = jobs.get(key)
-    if (!job) return
-    finish(key, job)
-    schedule()
-  }
-
+  const c: Conn = { io, host, s: host.settings, jobs: new Map(), active: [], waiting: [], held: 0, paused: false, scheduled: false, closed: false }
   return {
     req(subId, filters) {
-      stop(`r${subId}`)
-      const { job, sink } = reqJob(subId, filters)
-      start(`r${subId}`, job)
-      return sink
+      stop(c, `r${subId}`)
+      const job: ReqJob = { type: 'req', subId, filters, streaming: true, live: [], liveBytes: 0 }
+      start(c, job)
+      return (e, json) => deliverLive(c, job, e, json)
     },
     count(subId, filters) {
-      stop(`c${subId}`)
-      if (jobs.size >= host.maxJobs) return io.send(frames.closedFrame(subId, `rate-limited: too many queries in progress (max ${host.maxJobs})`))
-      start(`c${subId}`, countJob(subId, filters))
+      stop(c, `c${subId}`)
+      if (c.jobs.size >= host.maxJobs) return io.send(frames.closedFrame(subId, `rate-limited: too many queries in progress (max ${host.maxJobs})`))
+      start(c, { type: 'count', subId, filters, n: 0 })
     },
     stop(subId) {
-      stop(`r${subId}`)
-      stop(`c${subId}`)
+      stop(c, `r${subId}`)
+      stop(c, `c${subId}`)
     },
-    drain: resume,
+    drain() {
+      resume(c)
+    },
     stopAll() {
-      closed = true
-      for (const job of jobs.values()) job.release()
-      jobs.clear()
-      active.length = 0
-      waiting.length = 0
+      c.closed = true
+      for (const job of [...c.jobs.values()]) finish(c, job)
     },
   }
 }
