@@ -152,6 +152,31 @@ describe('store cursors', () => {
   })
 })
 
+describe('layout', () => {
+  test('a store written with an older index layout is reindexed when opened', async () => {
+    const r = rng(13)
+    const authors = Array.from({ length: 3 }, () => hex(r))
+    const events = Array.from({ length: 200 }, () => event(r, authors))
+    const dir = tempDir()
+    const first = storeDbs(dir)
+    await saveAll(first.store, events)
+    // what a layout-1 store looked like: index values held only the expiration, no usage, no marker
+    await first.env.transaction(() => {
+      for (const { key, value } of [...first.dbs.index.getRange({})]) first.dbs.index.putSync(key, (value as number) % 2 ** 34)
+      for (const key of [...first.dbs.meta.getKeys({ start: ['layout'], end: ['v'] })]) first.dbs.meta.removeSync(key)
+    })
+    await first.env.close()
+    const { env, store } = storeDbs(dir)
+    const filters = [{ filter: norm({ kinds: [7], '#t': ['a', 'b'] }), limit: 1000 }]
+    const c = store.cursor({ filters, now: NOW, scanBudget: 1e9 })
+    const got: string[] = []
+    for (let x = c.next(1e9); x !== 'done'; x = c.next(1e9)) if (x !== 'busy') got.push(x.id)
+    expect(got).toEqual(reference(events, filters))
+    expect(store.usage(authors[0])[1]).toBe(events.filter((e) => e.pubkey === authors[0]).length)
+    await env.close()
+  })
+})
+
 describe('per-author usage and quota', () => {
   const bytes = (events: NostrEvent[]) => events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0)
 
