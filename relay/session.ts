@@ -58,7 +58,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
   const send = (frame: string): void => {
     if (open) transport.send(frame)
   }
-  const streams = createStreams({ send, buffered: () => transport.buffered?.() ?? 0 }, ctx.queries)
+  const streams = createStreams({ send, buffered: () => transport.buffered?.() ?? 0, failed: (subId) => closeSub(subId) }, ctx.queries)
 
   /**
    * The challenge goes out only once something needs AUTH, just before the refusal that says so:

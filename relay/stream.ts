@@ -54,6 +54,8 @@ export interface StreamIo {
   send(frame: string): void
   /** Bytes written to the socket but not yet sent. */
   buffered(): number
+  /** A REQ's stream failed and CLOSED was sent: drop its subscription. */
+  failed(subId: string): void
 }
 
 /** What the relay gives them. */
@@ -226,7 +228,9 @@ function run(c: Conn, job: Job): void {
   } catch (err) {
     c.host.onError(err)
     c.io.send(frames.closedFrame(job.subId, 'error: the query failed'))
-    done = true
+    finish(c, job)
+    if (job.type === 'req') c.io.failed(job.subId)
+    return
   }
   if (done) finish(c, job)
   if (full(c)) pause(c)
