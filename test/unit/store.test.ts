@@ -203,7 +203,8 @@ describe('per-author usage and quota', () => {
   test('block refuses past the quota and leaves nothing behind; a replacement that fits is taken', async () => {
     const r = rng(5)
     const me = hex(r)
-    const env = openEnvironment(tempDir())
+    const dir = tempDir()
+    const env = openEnvironment(dir)
     const quota: Quota = { bytes: 0, events: 3, action: 'block' }
     const store = openStore(env, { quota })
     const notes = Array.from({ length: 2 }, (_, i) => event(r, [me], { kind: 1, tags: [], created_at: NOW - 50 + i }))
@@ -227,7 +228,15 @@ describe('per-author usage and quota', () => {
     const del3 = event(r, [me], { kind: 5, tags: [['e', hex(r)]] })
     expect((await store.save(del3, JSON.stringify(del3))).ok).toBe(false)
     expect(store.usage(me)).toEqual([bytes([profile2, del, del2]), 3])
+    // a refusal rolls back only itself: saves batched into the same commit are kept
+    const others = Array.from({ length: 6 }, () => event(r, [hex(r)], { kind: 1 }))
+    const refused = event(r, [me], { kind: 1, tags: [] })
+    const results = await Promise.all([...others.slice(0, 3), refused, ...others.slice(3)].map((e) => store.save(e, JSON.stringify(e))))
+    expect(results.map((x) => x.ok)).toEqual([true, true, true, false, true, true, true])
     await env.close()
+    const again = openStore(openEnvironment(dir))
+    for (const e of others) expect(again.has(e.id)).toBe(true)
+    expect(again.has(refused.id)).toBe(false)
   })
 
   test('prune deletes the oldest regular events, never the newer ones for an older event', async () => {
