@@ -16,14 +16,17 @@ import { nowSeconds } from './time.ts'
 import { createVerifier } from './verify-pool.ts'
 import { openSession, type Session, type Transport } from './session.ts'
 import type { EventStore } from './store/store.ts'
+import { defaultQuerySettings, type QuerySettings, type StreamHost } from './stream.ts'
 
-export type { Outcome, Origin, Filter, NostrEvent, Hooks, Transport, Session, Limits, RelayInfo }
+export type { Outcome, Origin, Filter, NostrEvent, Hooks, Transport, Session, Limits, RelayInfo, QuerySettings }
 /** The NIP-01 id hash, for plugins that sign: one serialisation for checking and signing. */
 export { eventHash } from './verify.ts'
 
 export interface RelayOptions {
   store: EventStore
   limits?: Partial<Limits>
+  /** Paging of stored results and COUNT bounds (stream.ts). */
+  query?: Partial<QuerySettings>
   info?: Partial<RelayInfo>
   /** Public URLs of this relay, checked against NIP-42 relay tags; empty accepts any. */
   urls?: string[]
@@ -119,6 +122,7 @@ export function createRelay(opts: RelayOptions): Relay {
   const closers = new Set<Transport>()
 
   const withLimit = (f: NormFilter) => ({ filter: f, limit: Math.min(f.limit ?? limits.defaultLimit, limits.maxLimit) })
+  const queries = queryHost(opts.store, limits, { ...defaultQuerySettings, ...opts.query }, withLimit, (err) => onError(err, 'query'))
   const purge = setInterval(() => {
     opts.store.purgeExpired(nowSeconds()).catch((err) => onError(err, 'purge'))
   }, 60_000)
@@ -129,10 +133,7 @@ export function createRelay(opts: RelayOptions): Relay {
     limits,
     relayUrls: () => opts.urls ?? [],
     counters,
-    query(filters: NormFilter[], send: (json: string) => void) {
-      for (const found of opts.store.query(filters.map(withLimit), nowSeconds())) send(found.json)
-    },
-    count: (filters: NormFilter[]) => opts.store.count(filters, nowSeconds(), limits.maxLimit),
+    queries,
   }
 
   return {
@@ -175,6 +176,7 @@ export function createRelay(opts: RelayOptions): Relay {
       return {
         info: session.info,
         receive: session.receive,
+        drain: session.drain,
         detach() {
           sessions.delete(session)
           closers.delete(transport)
@@ -191,5 +193,34 @@ export function createRelay(opts: RelayOptions): Relay {
       for (const t of [...closers]) t.close()
       void pipeline.verifier.close()
     },
+  }
+}
+
+/**
+ * Stored queries for sessions. A page and the pause threshold stay well under the slow-consumer
+ * bound (maxBufferedBytes), so a stream that respects them is never cut by it. A COUNT counts every
+ * match (a filter's own limit, when given, still caps it) until its work budget runs out.
+ */
+function queryHost(
+  store: EventStore,
+  limits: Limits,
+  settings: QuerySettings,
+  withLimit: (f: NormFilter) => { filter: NormFilter; limit: number },
+  onError: (err: unknown) => void,
+): StreamHost {
+  const quarter = Math.max(1, Math.floor(limits.maxBufferedBytes / 4))
+  const effective = { ...settings, pageBytes: Math.min(settings.pageBytes, quarter), highWaterBytes: Math.min(settings.highWaterBytes, quarter) }
+  return {
+    settings: effective,
+    maxJobs: limits.maxSubscriptions,
+    onError,
+    query: (filters) => store.cursor({ filters: filters.map(withLimit), now: nowSeconds(), scanBudget: settings.scanBudget }),
+    count: (filters) =>
+      store.cursor({
+        filters: filters.map((filter) => ({ filter, limit: filter.limit ?? Number.POSITIVE_INFINITY })),
+        now: nowSeconds(),
+        scanBudget: settings.countBudget,
+        count: true,
+      }),
   }
 }

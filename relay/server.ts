@@ -194,7 +194,13 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
         close() {
           if (!data.closed) ws.end(1001, 'relay shutting down')
         },
+        buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
       })
+    },
+    drain(ws) {
+      // Paused streams of stored events go on from here (relay/stream.ts).
+      const data = ws.getUserData()
+      if (!data.closed) data.session?.drain()
     },
     message(ws, message, isBinary) {
       const data = ws.getUserData()

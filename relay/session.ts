@@ -1,6 +1,7 @@
-// One client connection: its frames are handled strictly in arrival order. REQ, CLOSE and COUNT
-// complete synchronously, so a REQ followed at once by an EVENT on the same socket is registered
-// before that EVENT can be dispatched (nostr-tools' BunkerSigner depends on it).
+// One client connection: its frames are handled strictly in arrival order. A REQ's subscription is
+// added synchronously, so a REQ followed at once by an EVENT on the same socket is registered before
+// that EVENT can be dispatched (nostr-tools' BunkerSigner depends on it); its stored events and a
+// COUNT's answer may take several pages under backpressure (stream.ts).
 import { authError, newChallenge } from './auth.ts'
 import type { Subscription } from './dispatch.ts'
 import { shapeError, type NostrEvent } from './event.ts'
@@ -10,6 +11,7 @@ import { ingest, type Pipeline } from './ingest.ts'
 import { AUTH_KIND } from './kinds.ts'
 import type { Limits } from './limits.ts'
 import * as frames from './messages.ts'
+import { createStreams, type StreamHost } from './stream.ts'
 import { nowSeconds } from './time.ts'
 import { checkEvent } from './verify.ts'
 
@@ -18,6 +20,8 @@ export interface Transport {
   readonly ip: string
   send(frame: string): void
   close(): void
+  /** Bytes written but not yet sent; streams pause above their high-water mark. 0 when unknown. */
+  buffered?(): number
 }
 
 export interface Session {
@@ -26,6 +30,8 @@ export interface Session {
   receive(text: string, bytes: number): void
   /** The socket is gone: drop its subscriptions. */
   detach(): void
+  /** The socket sent some of its backlog: paused streams may go on. */
+  drain(): void
 }
 
 export interface SessionContext {
@@ -34,8 +40,8 @@ export interface SessionContext {
   relayUrls: () => string[]
   /** Running counts over all sessions: stats, and what relay-wide filter policies weigh. */
   counters: { subscriptions: number; reqs: number; filterValues: number }
-  query(filters: NormFilter[], send: (json: string) => void): void
-  count(filters: NormFilter[]): number
+  /** Stored queries and COUNTs, run in pages (stream.ts). */
+  queries: StreamHost
 }
 
 let nextId = 1
@@ -59,6 +65,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
   const send = (frame: string): void => {
     if (open) transport.send(frame)
   }
+  const streams = createStreams({ send, buffered: () => transport.buffered?.() ?? 0, failed: (subId) => closeSub(subId) }, ctx.queries)
 
   /**
    * The challenge goes out only once something needs AUTH, just before the refusal that says so:
@@ -82,7 +89,8 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
 
   function openSub(subId: string, filters: NormFilter[]): void {
     const values = countValues(filters)
-    subs.set(subId, { sub: pipeline.dispatch.add(filters, (_e, json) => send(frames.eventFrame(subId, json))), values })
+    // Stored events (and EOSE) go out in pages; live ones wait for EOSE (stream.ts).
+    subs.set(subId, { sub: pipeline.dispatch.add(filters, streams.req(subId, filters)), values })
     info.subscriptions++
     info.filterValues += values
     ctx.counters.reqs++
@@ -91,6 +99,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
   }
 
   function closeSub(subId: string): void {
+    streams.stop(subId)
     const held = subs.get(subId)
     if (!held) return
     pipeline.dispatch.remove(held.sub)
@@ -114,13 +123,11 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     const filters = filtersOrReason(subId, raws, 'REQ')
     if (!filters) return
     openSub(subId, filters)
-    ctx.query(filters, (json) => send(frames.eventFrame(subId, json)))
-    send(frames.eoseFrame(subId))
   }
 
   function onCount(subId: string, raws: unknown[]): void {
     const filters = filtersOrReason(subId, raws, 'COUNT')
-    if (filters) send(frames.countFrame(subId, ctx.count(filters)))
+    if (filters) streams.count(subId, filters)
   }
 
   function onAuth(raw: unknown): void {
@@ -194,8 +201,10 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     detach() {
       if (!open) return
       open = false
+      streams.stopAll()
       for (const subId of [...subs.keys()]) closeSub(subId)
       for (const hook of pipeline.hooks.onDisconnect) hook(info)
     },
+    drain: () => streams.drain(),
   }
 }

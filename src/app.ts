@@ -42,8 +42,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const env = openPrivateEnvironment(config.data)
   const urls: string[] = [...config.publicUrls]
   const relay = createRelay({
-    store: openStore(env),
+    store: openStore(env, { quota: { bytes: config.storage.quotaBytes, events: config.storage.quotaEvents, action: config.storage.quotaAction } }),
     limits: config.limits,
+    query: config.query,
     urls,
     verifyWorkers: config.verifyWorkers,
     onError: (err, where) => log.error({ err, where }, 'relay error'),

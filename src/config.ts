@@ -78,6 +78,39 @@ const accountsSchema = z
   })
   .strict()
 
+/** Paging of stored results and COUNT bounds (relay/stream.ts, where each is explained). */
+const querySchema = z
+  .object({
+    pageEvents: z.number().int().positive(),
+    pageBytes: z.number().int().positive(),
+    pageWork: z.number().int().positive(),
+    highWaterBytes: z.number().int().positive(),
+    maxStreams: z.number().int().positive(),
+    liveBufferBytes: z.number().int().nonnegative(),
+    scanBudget: z.number().int().positive(),
+    countBudget: z.number().int().positive(),
+  })
+  .partial()
+  .strict()
+
+/**
+ * What one author may keep stored (JSON bytes and events; ephemeral events are not stored). On by
+ * default at a bound no ordinary user reaches, so one key cannot fill the disk; `block` refuses the
+ * event (nothing acknowledged is ever lost), `prune` deletes the author's oldest regular events.
+ * 0 lifts a bound.
+ */
+const storageSchema = z
+  .object({
+    quotaBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(100 * 1024 * 1024),
+    quotaEvents: z.number().int().nonnegative().default(100_000),
+    quotaAction: z.enum(['block', 'prune']).default('block'),
+  })
+  .strict()
+
 const pubkey = z.string().transform((v, ctx) => {
   if (isHex(v, 64)) return v
   try {
@@ -121,6 +154,8 @@ export const configSchema = z
       .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     limits: limitsSchema.default({}),
+    query: querySchema.default({}),
+    storage: storageSchema.prefault({}),
     bunker: z
       .object({
         /** Seconds an unknown client's request waits for an admin's acl answer. */

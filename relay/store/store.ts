@@ -3,21 +3,35 @@
 import { open, type RootDatabase } from 'lmdb'
 import type { NostrEvent } from '../event.ts'
 import type { NormFilter } from '../filter.ts'
-import { expiryKey, type IndexKey } from './keys.ts'
-import { queryFilters, type Found } from './query.ts'
-import { removeEvent, saveInTxn, type SaveResult, type StoreDbs } from './write.ts'
+import { expiryKey, LAYOUT, layoutKey, type IndexKey } from './keys.ts'
+import { openCursor, type Cursor, type Found, type ReadStats } from './query.ts'
+import { reindex } from './reindex.ts'
+import { removeEvent, saveInTxn, usageOf, type Quota, type SaveResult, type StoreDbs, type Usage } from './write.ts'
 
-export type { Found, SaveResult }
+export type { Cursor, Found, Quota, SaveResult, Usage }
+
+export interface CursorRequest {
+  filters: Array<{ filter: NormFilter; limit: number }>
+  now: number
+  /** Most index entries one filter may examine. */
+  scanBudget: number
+  /** Decide matches from the index; found entries carry no JSON. */
+  count?: boolean
+}
 
 export interface EventStore {
   has(id: string): boolean
   /** Resolves once the write is committed and flushed to disk. */
   save(event: NostrEvent, json: string): Promise<SaveResult>
-  query(filters: Array<{ filter: NormFilter; limit: number }>, now: number): Found[]
-  count(filters: NormFilter[], now: number, max: number): number
+  /** Matches in NIP-01 order, read in bounded steps (query.ts). */
+  cursor(req: CursorRequest): Cursor
   /** Deletes events whose NIP-40 expiration has passed; returns how many. */
   purgeExpired(now: number): Promise<number>
+  /** Bytes of event JSON and events stored for an author. */
+  usage(pubkey: string): Usage
   readonly size: number
+  /** Event bodies read by cursors so far. */
+  readonly reads: ReadStats
 }
 
 /** Opens the LMDB environment (a directory). Commits are durable: fsync'd before they resolve. */
@@ -28,7 +42,8 @@ export function openEnvironment(path: string): RootDatabase {
 export interface StoreOptions {
   /** Prefix of the named databases; "" for the default relay. */
   namespace?: string
-  scanBudget?: number
+  /** Per-author storage bound; none when absent. */
+  quota?: Quota
 }
 
 export function openStore(root: RootDatabase, opts: StoreOptions = {}): EventStore {
@@ -38,19 +53,16 @@ export function openStore(root: RootDatabase, opts: StoreOptions = {}): EventSto
     index: root.openDB<number, IndexKey>({ name: `${ns}index` }),
     meta: root.openDB<unknown, IndexKey>({ name: `${ns}meta` }),
   }
-  const scanBudget = opts.scanBudget ?? 200_000
+  if (dbs.meta.get(layoutKey) !== LAYOUT) reindex(root, dbs)
+  const quota = opts.quota && (opts.quota.bytes > 0 || opts.quota.events > 0) ? opts.quota : undefined
+  // A child transaction inside the batched write transaction: the over-quota path may roll back.
+  const child = (fn: () => unknown) => void root.transactionSync(fn)
+  const reads: ReadStats = { bodies: 0 }
 
   return {
     has: (id) => dbs.events.doesExist(id),
-    save: (event, json) => root.transaction(() => saveInTxn(dbs, event, json)),
-    query: (filters, now) => queryFilters(dbs, filters, { now, scanBudget }),
-    count(filters, now, max) {
-      return queryFilters(
-        dbs,
-        filters.map((filter) => ({ filter, limit: Math.min(filter.limit ?? max, max) })),
-        { now, scanBudget },
-      ).length
-    },
+    save: (event, json) => root.transaction(() => saveInTxn(dbs, event, json, quota, child)),
+    cursor: (req) => openCursor(dbs, req.filters, { now: req.now, scanBudget: req.scanBudget, count: req.count }, reads),
     purgeExpired: (now) =>
       root.transaction(() => {
         let n = 0
@@ -59,14 +71,16 @@ export function openStore(root: RootDatabase, opts: StoreOptions = {}): EventSto
         for (const key of due) {
           const id = key[2] as string
           const json = dbs.events.get(id)
-          if (json !== undefined) removeEvent(dbs, JSON.parse(json) as NostrEvent)
+          if (json !== undefined) removeEvent(dbs, JSON.parse(json) as NostrEvent, json)
           dbs.meta.removeSync(expiryKey(key[1] as number, id))
           n++
         }
         return n
       }),
+    usage: (pubkey) => usageOf(dbs, pubkey),
     get size() {
       return (dbs.events.getStats() as { entryCount: number }).entryCount
     },
+    reads,
   }
 }
