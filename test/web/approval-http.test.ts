@@ -2,11 +2,12 @@
 // wire (once per request id, before the real reply), login by the one-time link and by NIP-98, the
 // decision form (CSRF, single use), the security headers, the bounds and the plain error pages.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import NDK, { NDKNip46Signer, NDKPrivateKeySigner } from '@nostr-dev-kit/ndk'
 import type { BunkerPointer } from 'nostr-tools/nip46'
 import * as nip44 from 'nostr-tools/nip44'
 import { finalizeEvent, generateSecretKey, getPublicKey, type Event } from 'nostr-tools/pure'
-import { aclResponder } from '../helpers/bunker.ts'
-import { now, rawClient, type RawClient } from '../helpers/clients.ts'
+import { aclResponder, STEP_MS, userBunkerUri } from '../helpers/bunker.ts'
+import { now, rawClient, type RawClient, withTimeout } from '../helpers/clients.ts'
 import { call, csrfOf, loginLinks, pageClient, pageHttp, plainKey, type PageServer, startPageServer } from './helpers.ts'
 
 let s: PageServer
@@ -143,6 +144,22 @@ describe('auth_url and the page', () => {
     expect(replies.filter((r) => r.result === 'auth_url')).toHaveLength(2)
     expect(replies).toHaveLength(4)
     raw.close()
+  })
+
+  test('NDK emits "authUrl" and keeps waiting: its connect completes once the page approves', async () => {
+    const bp = await plainKey(s)
+    const ndk = new NDK({ explicitRelayUrls: [s.b.server.url], enableOutboxModel: false })
+    await withTimeout(ndk.connect(), STEP_MS, 'ndk connect')
+    const signer = NDKNip46Signer.bunker(ndk, userBunkerUri(bp.pubkey, s.b.server.url), NDKPrivateKeySigner.generate())
+    const url = new Promise<string>((resolve) => signer.on('authUrl', resolve))
+    const ready = withTimeout(signer.blockUntilReady(), 20_000, 'blockUntilReady')
+    const http = pageHttp()
+    await loginByNip98(http)
+    const approval = await withTimeout(url, STEP_MS, 'authUrl')
+    const page = await http.request(approval)
+    expect((await http.request(approval, { form: { csrf: csrfOf(page.text), decision: 'always' } })).status).toBe(200)
+    expect((await ready).pubkey).toBe(bp.pubkey)
+    for (const relay of ndk.pool.relays.values()) relay.disconnect()
   })
 
   test('whichever answers first wins: an admin’s acl answer voids the page', async () => {
