@@ -25,6 +25,8 @@ export interface HttpReply {
   status?: string
   contentType: string
   body: string
+  /** Further response headers (Location, Set-Cookie, security headers). */
+  headers?: ReadonlyArray<readonly [string, string]>
 }
 
 /** What an HTTP route may read of its request (uWS requests are gone once the handler returns). */
@@ -34,6 +36,27 @@ export interface HttpRequestInfo {
   host: string
 }
 
+/** What a prefix route reads: the request with its headers copied and its body read (bounded). */
+export interface HttpRouteRequest extends HttpRequestInfo {
+  /** Lower case, as uWS reports it. */
+  method: string
+  path: string
+  /** A request header by lower-case name, '' when absent. */
+  header(name: string): string
+  body: string
+}
+
+/**
+ * Routes for a path and everything under it (`/approve` serves `/approve` and `/approve/...`), any
+ * method. A body longer than `maxBodyBytes` is answered 413 without being read further. Their
+ * replies carry no CORS headers: they are pages for a browser, not an API for other origins.
+ */
+export interface PrefixRoute {
+  prefix: string
+  maxBodyBytes: number
+  handle(req: HttpRouteRequest): HttpReply | Promise<HttpReply>
+}
+
 export interface ServerOptions {
   host: string
   port: number
@@ -41,6 +64,7 @@ export interface ServerOptions {
   route: (path: string) => Relay | undefined
   /** Extra HTTP GET routes by exact path (/metrics, /healthz, ...). */
   http?: Record<string, (req: HttpRequestInfo) => HttpReply | Promise<HttpReply>>
+  prefixRoutes?: PrefixRoute[]
   /**
    * Hard cap on a frame: uWS reads the length from the frame header and closes the connection
    * before buffering a byte more; a stalled partial frame holds at most this much. Below
@@ -84,15 +108,70 @@ const CORS = [
 const normalisePath = (url: string): string => (url.length > 1 ? url.replace(/\/+$/, '') || '/' : '/')
 const decoder = new TextDecoder()
 
-function reply(res: UWS.HttpResponse, r: HttpReply): void {
+function reply(res: UWS.HttpResponse, r: HttpReply, cors = true, closeConnection = false): void {
   res.writeStatus(r.status ?? '200 OK')
-  for (const [k, v] of CORS) res.writeHeader(k, v)
-  res.writeHeader('Content-Type', r.contentType).end(r.body)
+  if (cors) for (const [k, v] of CORS) res.writeHeader(k, v)
+  for (const [k, v] of r.headers ?? []) res.writeHeader(k, v)
+  res.writeHeader('Content-Type', r.contentType).end(r.body, closeConnection)
+}
+
+const TOO_LARGE: HttpReply = { status: '413 Payload Too Large', contentType: 'text/plain', body: 'request body too large\n' }
+const FAILED: HttpReply = { status: '500 Internal Server Error', contentType: 'text/plain', body: 'error' }
+
+const underPrefix = (path: string, prefix: string): boolean => path === prefix || path.startsWith(`${prefix}/`)
+
+/** Copies what the handler may read: uWS requests are gone once this callback returns. */
+function copyHeaders(req: UWS.HttpRequest): Map<string, string> {
+  const headers = new Map<string, string>()
+  req.forEach((k, v) => {
+    const before = headers.get(k)
+    headers.set(k, before === undefined ? v : `${before}${k === 'cookie' ? '; ' : ', '}${v}`)
+  })
+  return headers
+}
+
+/** Reads the body up to `max` bytes; calls `done` once, with undefined when it is longer. */
+function readBody(res: UWS.HttpResponse, max: number, done: (body: string | undefined) => void): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  let over = false
+  res.onData((chunk, isLast) => {
+    if (over) return
+    size += chunk.byteLength
+    if (size > max) {
+      over = true
+      return done(undefined)
+    }
+    chunks.push(Buffer.from(chunk.slice(0))) // uWS neuters the chunk when this returns
+    if (isLast) done(Buffer.concat(chunks).toString('utf8'))
+  })
+}
+
+function servePrefixRoute(route: PrefixRoute, path: string, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
+  let aborted = false
+  res.onAborted(() => (aborted = true))
+  const headers = copyHeaders(req)
+  const method = req.getMethod()
+  const base = { query: req.getQuery() ?? '', host: req.getHeader('host'), method, path, header: (name: string) => headers.get(name) ?? '' }
+  const send = (r: HttpReply, close = false): void => {
+    if (!aborted) res.cork(() => reply(res, r, false, close))
+  }
+  if (Number(headers.get('content-length') ?? 0) > route.maxBodyBytes) return send(TOO_LARGE, true)
+  const run = (body: string | undefined) => {
+    if (body === undefined) return send(TOO_LARGE, true)
+    Promise.resolve({ ...base, body })
+      .then((r) => route.handle(r))
+      .then(send, () => send(FAILED))
+  }
+  if (method === 'get' || method === 'head') return run('')
+  readBody(res, route.maxBodyBytes, run)
 }
 
 function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
   const path = normalisePath(req.getUrl())
   const method = req.getMethod()
+  const prefixed = opts.prefixRoutes?.find((r) => underPrefix(path, r.prefix))
+  if (prefixed) return servePrefixRoute(prefixed, path, res, req)
   if (method === 'options')
     return void res
       .writeStatus('204 No Content')
@@ -109,7 +188,7 @@ function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequ
       .then(extra)
       .then(
         (r) => !aborted && res.cork(() => reply(res, r)),
-        () => !aborted && res.cork(() => reply(res, { status: '500 Internal Server Error', contentType: 'text/plain', body: 'error' })),
+        () => !aborted && res.cork(() => reply(res, FAILED)),
       )
     return
   }

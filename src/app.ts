@@ -12,6 +12,8 @@ import type { Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { startBunker, type Bunker } from '../plugin/bunker/index.ts'
 import { createWireStats } from '../plugin/bunker/wire.ts'
+import { createApprovalWeb, type ApprovalWeb } from './web/approval-routes.ts'
+import { approvalSetup, httpUrlOf } from './web/approval-setup.ts'
 
 export interface App {
   relay: Relay
@@ -51,6 +53,12 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   })
   const wireStats = createWireStats()
   const metrics = createMetrics(relay, wireStats)
+  // the approval page hears of approvals the bunker opens; the base URL may be the listening one
+  const approval = approvalSetup(config)
+  if (approval.note) log[approval.note.level]({ approval: approval.mode }, approval.note.msg)
+  let listening = ''
+  const baseUrl = () => approval.baseUrl ?? httpUrlOf(listening)!
+  let approvalWeb: ApprovalWeb | undefined
   const bunker = await startBunker({
     relay,
     env,
@@ -66,6 +74,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     requestWindowSeconds: config.bunker.requestWindowSeconds,
     switchRelays: () => config.bunker.relays,
     accounts: { settings: config.bunker.accounts, hooks: relay.hooks, relayUrls: () => urls },
+    approval: { mode: approval.mode, baseUrl, expiryMs: config.bunker.approvalPage.expirySeconds * 1000, announce: (a) => approvalWeb?.announce(a) },
     wire: {
       requestsPerMinute: config.bunker.requestsPerMinute,
       maxRememberedRequests: config.bunker.maxRememberedRequests,
@@ -75,6 +84,20 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     log: log.child({ plugin: 'bunker' }),
     observe: metrics.observeBunker,
   })
+  if (bunker.approvalLinks) {
+    const state = bunker.state
+    approvalWeb = createApprovalWeb({
+      links: bunker.approvalLinks,
+      admins: () => config.admins,
+      baseUrl,
+      settings: config.bunker.approvalPage,
+      log: log.child({ plugin: 'approval-page' }),
+      audit: (entry) => {
+        state.audit(entry)
+        state.commit().catch((err) => log.error({ err }, 'audit commit failed'))
+      },
+    })
+  }
   await relay.ready
   const server = await startServer({
     host: config.host,
@@ -85,6 +108,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       '/metrics': async () => ({ contentType: metrics.registry.contentType, body: await metrics.text() }),
       '/.well-known/nostr.json': (req) => ({ contentType: 'application/json', body: bunker.accounts.wellKnown(req) }),
     },
+    prefixRoutes: approvalWeb ? [approvalWeb.route] : [],
     hardMaxPayload: payloadLimit(relay.limits.maxMessageBytes),
     maxConnections: relay.limits.maxConnections,
     maxConnectionsPerIp: relay.limits.maxConnectionsPerIp,
@@ -92,6 +116,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   })
   const url = `ws://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`
   if (urls.length === 0) urls.push(url)
+  listening = url
+  if (approvalWeb) log.info({ approval: approval.mode, url: `${baseUrl()}/approve` }, 'approval page on')
   return {
     relay,
     bunker,

@@ -111,6 +111,25 @@ const storageSchema = z
   })
   .strict()
 
+/** The approval page (auth_url) for unknown clients' requests; README "Approval page". */
+const approvalPageSchema = z
+  .object({
+    /** Public http(s) URL of this server; default: the first public URL, ws -> http, wss -> https. */
+    url: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'an http(s) URL')
+      .optional(),
+    /** How long a request waits for a decision on the page (or an acl answer) before it is refused. */
+    expirySeconds: z.number().int().min(1).max(86_400).default(300),
+    /** Life of the one-time login link printed in the log (one live at a time). */
+    loginLinkSeconds: z.number().int().min(10).max(86_400).default(300),
+    /** Life of an admin's page session, and how many sessions are kept (the oldest goes first). */
+    sessionSeconds: z.number().int().min(60).max(604_800).default(3600),
+    maxSessions: z.number().int().min(1).max(1000).default(16),
+  })
+  .strict()
+
 const pubkey = z.string().transform((v, ctx) => {
   if (isHex(v, 64)) return v
   try {
@@ -193,6 +212,12 @@ export const configSchema = z
         maxRememberedRequests: z.number().int().positive().default(200_000),
         /** Requests waiting on an admin's acl answer, in total; more are refused at once. */
         maxPendingApprovals: z.number().int().positive().default(100),
+        /**
+         * How an unknown client's request is approved: `acl` questions to the admins, the approval
+         * `page` (auth_url), or `both`. Default: both when a public HTTP URL is known, else acl.
+         */
+        approval: z.enum(['acl', 'page', 'both']).optional(),
+        approvalPage: approvalPageSchema.prefault({}),
       })
       .strict()
       .prefault({}), // an absent `bunker` is parsed as {}, so the field defaults above apply
