@@ -11,7 +11,7 @@ import { Relay } from 'nostr-tools/relay'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { connectAdmin } from '../../src/cli/rpc-client.ts'
 import { readKeyFile } from '../../src/local-admin.ts'
-import { fastPool, STEP_MS } from '../helpers/bunker.ts'
+import { fastPool, npubToHex as npubHex, STEP_MS } from '../helpers/bunker.ts'
 import { now, withTimeout } from '../helpers/clients.ts'
 import { startServerProcess, tempDir, type ServerProcess } from '../helpers/server.ts'
 import { cli, cliSession } from './cli.ts'
@@ -123,7 +123,7 @@ describe('keys, policies, tokens and users', () => {
     await session.waitFor((l) => l.startsWith('waiting for acl questions'))
     const bob = (await json(['key', 'list'])).find((k: { name: string }) => k.name === 'bob')
     const clientSk = generateSecretKey()
-    const signer = BunkerSigner.fromBunker(clientSk, { pubkey: nip19.decode(bob.npub).data as string, relays: [server.url], secret: null }, { pool })
+    const signer = BunkerSigner.fromBunker(clientSk, { pubkey: npubHex(bob.npub), relays: [server.url], secret: null }, { pool })
     const connected = withTimeout(signer.connect(), 3 * STEP_MS, 'connect')
     const asked = await session.waitFor((l) => l.includes('asks to connect'))
     expect(asked).toContain('key bob')
