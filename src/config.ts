@@ -200,7 +200,7 @@ export const USAGE = `usage: nsecrelay start [options]   (or: npm start -- [opti
   --data DIR         LMDB data directory (env NSECRELAY_DATA, default ./data)
   --admin KEY        admin npub or hex pubkey, repeatable (env NSECRELAY_ADMINS, comma separated)
   --public-url URL   URL clients reach this relay at, repeatable
-  --config FILE      JSON config file (env NSECRELAY_CONFIG)
+  --config FILE      config file, JSON with comments (env NSECRELAY_CONFIG; nsecrelay init writes one)
   --log-level L      fatal|error|warn|info|debug|trace|silent (env NSECRELAY_LOG_LEVEL)
   --log-format F     pretty|json (env NSECRELAY_LOG_FORMAT; default pretty on a terminal, else json)
   vault secret: env NSECRELAY_VAULT_SECRET or NSECRELAY_VAULT_SECRET_FILE`
