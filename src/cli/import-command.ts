@@ -40,8 +40,13 @@ async function importNsecbunkerd(flags: Flags): Promise<void> {
   const dir = config.data
   const running = runningPid(dir)
   if (running !== undefined) throw new CliError(`nsecrelay (pid ${running}) is serving ${dir}: stop it first; the import writes to its data directory offline`)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const release = claimPidFile(dir)
+  let release: () => void
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    release = claimPidFile(dir)
+  } catch (err) {
+    throw new CliError((err as Error).message)
+  }
   const env = openPrivateEnvironment(dir)
   const pool = createScryptPool({ workers: config.bunker.scryptWorkers, maxQueue: config.bunker.scryptQueue })
   try {
