@@ -32,7 +32,7 @@ export interface App {
  * LMDB creates its files 0644 (less the umask); inside a 0700 directory nobody else reaches them
  * before the chmod.
  */
-function openPrivateEnvironment(dir: string): RootDatabase {
+export function openPrivateEnvironment(dir: string): RootDatabase {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   chmodSync(dir, 0o700)
   const env = openEnvironment(dir)

@@ -1,4 +1,4 @@
-// Configuration: defaults < config file (JSON) < environment < command line, validated by zod.
+// Configuration: defaults < config file (JSON, comments allowed) < environment < command line, validated by zod.
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -6,6 +6,7 @@ import { nip19 } from 'nostr-tools'
 import { z } from 'zod'
 import { secp256k1 } from '../native/secp256k1/index.ts'
 import { isHex } from '../relay/event.ts'
+import { stripJsonComments } from './jsonc.ts'
 
 const limitsSchema = z
   .object({
@@ -172,6 +173,8 @@ export const configSchema = z
       .regex(/^[A-Za-z0-9-]+$/)
       .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** pretty: one readable line per entry; json: JSON lines. Default: pretty when stderr is a TTY. */
+    logFormat: z.enum(['pretty', 'json']).optional(),
     limits: limitsSchema.default({}),
     query: querySchema.default({}),
     storage: storageSchema.prefault({}),
@@ -236,7 +239,11 @@ const splitList = (s: string | undefined): string[] | undefined =>
 
 function readFileConfig(path: string | undefined): Record<string, unknown> {
   if (!path) return {}
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+  try {
+    return JSON.parse(stripJsonComments(readFileSync(path, 'utf8'))) as Record<string, unknown>
+  } catch (err) {
+    throw new Error(`config file ${path}: ${(err as Error).message}`)
+  }
 }
 
 function vaultSecretFrom(env: NodeJS.ProcessEnv): string | undefined {
@@ -247,14 +254,15 @@ function vaultSecretFrom(env: NodeJS.ProcessEnv): string | undefined {
 
 const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
 
-export const USAGE = `usage: npm start -- [options]
+export const USAGE = `usage: nsecrelay start [options]   (or: npm start -- [options])
   --host H           bind address (env NSECRELAY_HOST, default 127.0.0.1)
   --port P           port, 0 for any free one (env NSECRELAY_PORT, default 7777)
   --data DIR         LMDB data directory (env NSECRELAY_DATA, default ./data)
   --admin KEY        admin npub or hex pubkey, repeatable (env NSECRELAY_ADMINS, comma separated)
   --public-url URL   URL clients reach this relay at, repeatable
-  --config FILE      JSON config file (env NSECRELAY_CONFIG)
+  --config FILE      config file, JSON with comments (env NSECRELAY_CONFIG; nsecrelay init writes one)
   --log-level L      fatal|error|warn|info|debug|trace|silent (env NSECRELAY_LOG_LEVEL)
+  --log-format F     pretty|json (env NSECRELAY_LOG_FORMAT; default pretty on a terminal, else json)
   vault secret: env NSECRELAY_VAULT_SECRET or NSECRELAY_VAULT_SECRET_FILE`
 
 /** Reads argv and env into a validated Config; throws a readable error on bad input. */
@@ -269,6 +277,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       'public-url': { type: 'string', multiple: true },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -281,6 +290,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     data: env.NSECRELAY_DATA,
     admins: splitList(env.NSECRELAY_ADMINS),
     logLevel: env.NSECRELAY_LOG_LEVEL,
+    logFormat: env.NSECRELAY_LOG_FORMAT,
     vaultSecret: vaultSecretFrom(env),
   })
   const fromArgs = defined({
@@ -290,6 +300,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     admins: values.admin,
     publicUrls: values['public-url'],
     logLevel: values['log-level'],
+    logFormat: values['log-format'],
   })
   const parsed = configSchema.safeParse({ ...file, ...fromEnv, ...fromArgs })
   if (!parsed.success) throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`)
