@@ -177,6 +177,7 @@ export function createRelay(opts: RelayOptions): Relay {
         info: session.info,
         receive: session.receive,
         drain: session.drain,
+        notice: session.notice,
         detach() {
           sessions.delete(session)
           closers.delete(transport)

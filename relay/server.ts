@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module'
 import type * as UWS from 'uWebSockets.js'
 import { addressKey, forwardedAddress } from './address.ts'
+import { createAddressBudget } from './policy/address-budget.ts'
 import type { Relay, Session } from './relay.ts'
 
 const require = createRequire(import.meta.url)
@@ -79,6 +80,13 @@ export interface ServerOptions {
    */
   maxConnections?: number
   maxConnectionsPerIp?: number
+  /**
+   * Work one address may make the process do, process-wide (every relay, every connection of it):
+   * EVENTs a second (each is a signature check) and input bytes a second (each frame is parsed
+   * before anything can refuse it), each with bursts of ten seconds' worth; 0 or absent: no bound.
+   */
+  maxEventsPerSecondPerIp?: number
+  maxInputBytesPerSecondPerIp?: number
   /** Header naming the client's address, set by a reverse proxy in front (x-forwarded-for, x-real-ip). */
   clientIpHeader?: string
 }
@@ -97,6 +105,8 @@ interface SocketData {
   addressKey: string
   session?: Session
   closed: boolean
+  /** When this socket was last told its input is over budget (told at most once a second). */
+  throttledAt: number
 }
 
 const CORS = [
@@ -233,6 +243,9 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
   const open = new Set<UWS.WebSocket<SocketData>>()
   const admission = createAdmission(opts.maxConnections ?? Number.POSITIVE_INFINITY, opts.maxConnectionsPerIp ?? Number.POSITIVE_INFINITY)
   const ipHeader = opts.clientIpHeader?.toLowerCase()
+  const BURST_SECONDS = 10
+  const eventBudget = createAddressBudget(opts.maxEventsPerSecondPerIp ?? 0, (opts.maxEventsPerSecondPerIp ?? 0) * BURST_SECONDS)
+  const inputBudget = createAddressBudget(opts.maxInputBytesPerSecondPerIp ?? 0, (opts.maxInputBytesPerSecondPerIp ?? 0) * BURST_SECONDS)
 
   app.ws<SocketData>('/*', {
     compression: uws.DISABLED,
@@ -249,7 +262,7 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
       const refused = admission.refusal(key)
       if (refused) return void res.writeStatus(refused).writeHeader('Retry-After', '10').writeHeader('Content-Type', 'text/plain').end(REFUSALS[refused])
       res.upgrade<SocketData>(
-        { relay, ip, addressKey: key, closed: false },
+        { relay, ip, addressKey: key, closed: false, throttledAt: 0 },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -274,6 +287,7 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
           if (!data.closed) ws.end(1001, 'relay shutting down')
         },
         buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
+        admitEvent: () => eventBudget.take(data.addressKey, 1, Date.now()),
       })
     },
     drain(ws) {
@@ -284,6 +298,15 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
     message(ws, message, isBinary) {
       const data = ws.getUserData()
       if (isBinary) return data.session!.receive('binary', 0) // answered with a NOTICE: not JSON
+      const now = Date.now()
+      if (!inputBudget.take(data.addressKey, message.byteLength, now)) {
+        // dropped unread: parsing it is the cost being bounded; a flood gets one NOTICE a second
+        if (now - data.throttledAt >= 1000) {
+          data.throttledAt = now
+          data.session!.notice('rate-limited: too much input from your address; frames are being dropped')
+        }
+        return
+      }
       data.session!.receive(decoder.decode(message), message.byteLength)
     },
     close(ws) {

@@ -22,6 +22,8 @@ export interface Transport {
   close(): void
   /** Bytes written but not yet sent; streams pause above their high-water mark. 0 when unknown. */
   buffered?(): number
+  /** Takes one EVENT from the address's budget (before its signature is checked); false: over it. */
+  admitEvent?(): boolean
 }
 
 export interface Session {
@@ -32,6 +34,8 @@ export interface Session {
   detach(): void
   /** The socket sent some of its backlog: paused streams may go on. */
   drain(): void
+  /** A NOTICE from the transport (a frame it dropped unread). */
+  notice(message: string): void
 }
 
 export interface SessionContext {
@@ -148,6 +152,7 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
     if (kind === AUTH_KIND) return onAuth(raw) // LNbits-style AUTH sent as EVENT; never stored or relayed
     const id = (raw as { id?: unknown } | null)?.id
     const okId = typeof id === 'string' ? id : ''
+    if (transport.admitEvent && !transport.admitEvent()) return ok(okId, false, 'rate-limited: too many events from your address; slow down')
     ingest(pipeline, raw, { type: 'client', conn: info }).then(
       (out) => ok(okId, out.ok, out.message),
       (err) => {
@@ -206,5 +211,6 @@ export function openSession(ctx: SessionContext, transport: Transport): Session 
       for (const hook of pipeline.hooks.onDisconnect) hook(info)
     },
     drain: () => streams.drain(),
+    notice: (message) => send(frames.noticeFrame(message)),
   }
 }

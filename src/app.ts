@@ -112,6 +112,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     hardMaxPayload: payloadLimit(relay.limits.maxMessageBytes),
     maxConnections: relay.limits.maxConnections,
     maxConnectionsPerIp: relay.limits.maxConnectionsPerIp,
+    maxEventsPerSecondPerIp: relay.limits.maxEventsPerSecondPerIp,
+    maxInputBytesPerSecondPerIp: relay.limits.maxInputBytesPerSecondPerIp,
     clientIpHeader: config.clientIpHeader,
   })
   const url = `ws://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`

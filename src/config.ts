@@ -23,6 +23,8 @@ const limitsSchema = z
     maxPastSeconds: z.number().int().nonnegative(),
     maxBufferedBytes: z.number().int().positive(),
     maxEventsPerMinute: z.number().int().nonnegative(),
+    maxEventsPerSecondPerIp: z.number().int().nonnegative(),
+    maxInputBytesPerSecondPerIp: z.number().int().nonnegative(),
     maxConnections: z.number().int().positive(),
     maxConnectionsPerIp: z.number().int().positive(),
   })
