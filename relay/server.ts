@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module'
 import type * as UWS from 'uWebSockets.js'
 import { addressKey, forwardedAddress } from './address.ts'
+import { firstRejection } from './hooks.ts'
 import type { Relay, Session } from './relay.ts'
 
 const require = createRequire(import.meta.url)
@@ -34,11 +35,26 @@ export interface HttpRequestInfo {
   host: string
 }
 
+/** A POST to a relay's own URL (NIP-86 management), its body read whole within `maxPostBytes`. */
+export interface RelayPost {
+  /** The URL path, query string (without `?`) and the headers a handler may need. */
+  path: string
+  query: string
+  host: string
+  contentType: string
+  authorization: string
+  body: Buffer
+}
+
 export interface ServerOptions {
   host: string
   port: number
   /** Relay serving a URL path ("/" for the default relay), or undefined for 404. */
   route: (path: string) => Relay | undefined
+  /** Answers POSTs to a relay's URL; absent: 405. */
+  relayPost?: (relay: Relay, req: RelayPost) => HttpReply | Promise<HttpReply>
+  /** Largest POST body read (default 64 KiB); a larger one gets 413 unread. */
+  maxPostBytes?: number
   /** Extra HTTP GET routes by exact path (/metrics, /healthz, ...). */
   http?: Record<string, (req: HttpRequestInfo) => HttpReply | Promise<HttpReply>>
   /**
@@ -78,7 +94,7 @@ interface SocketData {
 const CORS = [
   ['Access-Control-Allow-Origin', '*'],
   ['Access-Control-Allow-Headers', '*'],
-  ['Access-Control-Allow-Methods', 'GET, OPTIONS'],
+  ['Access-Control-Allow-Methods', 'GET, POST, OPTIONS'],
 ] as const
 
 const normalisePath = (url: string): string => (url.length > 1 ? url.replace(/\/+$/, '') || '/' : '/')
@@ -115,9 +131,49 @@ function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequ
   }
   const relay = opts.route(path)
   if (!relay) return reply(res, { status: '404 Not Found', contentType: 'text/plain', body: 'not found' })
+  if (method === 'post') return servePost(opts, relay, path, res, req)
   if (req.getHeader('accept').includes('application/nostr+json'))
     return reply(res, { contentType: 'application/nostr+json', body: JSON.stringify(relay.info()) })
   reply(res, { contentType: 'text/plain', body: 'This is a Nostr relay: connect with a WebSocket client.\n' })
+}
+
+const TEXT = 'text/plain'
+
+/** Reads a POST body within the bound, then hands it to the relay's handler. */
+function servePost(opts: ServerOptions, relay: Relay, path: string, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
+  if (!opts.relayPost) return reply(res, { status: '405 Method Not Allowed', contentType: TEXT, body: 'method not allowed' })
+  const max = opts.maxPostBytes ?? 64 * 1024
+  const declared = Number(req.getHeader('content-length') || '0')
+  if (!(declared <= max)) return reply(res, { status: '413 Payload Too Large', contentType: TEXT, body: `body larger than ${max} bytes` })
+  const handler = opts.relayPost
+  const head = {
+    path,
+    query: req.getQuery() ?? '',
+    host: req.getHeader('host'),
+    contentType: req.getHeader('content-type'),
+    authorization: req.getHeader('authorization'),
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  let done = false
+  res.onAborted(() => (done = true))
+  res.onData((chunk, last) => {
+    if (done) return
+    size += chunk.byteLength
+    if (size > max) {
+      done = true
+      return void res.cork(() => reply(res, { status: '413 Payload Too Large', contentType: TEXT, body: `body larger than ${max} bytes` }))
+    }
+    chunks.push(Buffer.from(chunk.slice(0))) // uWS reuses the chunk's memory after this callback
+    if (!last) return
+    Promise.resolve({ ...head, body: Buffer.concat(chunks) })
+      .then((post) => handler(relay, post))
+      .then(
+        (r) => !done && res.cork(() => reply(res, r)),
+        () => !done && res.cork(() => reply(res, { status: '500 Internal Server Error', contentType: TEXT, body: 'error' })),
+      )
+      .finally(() => (done = true))
+  })
 }
 
 /** Open connections per address key, and the answer to one more. */
@@ -166,6 +222,8 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!relay) return void res.writeStatus('404 Not Found').end('no relay at this path')
       const socketIp = decoder.decode(res.getRemoteAddressAsText())
       const ip = ipHeader ? forwardedAddress(req.getHeader(ipHeader), socketIp) : socketIp
+      const barred = firstRejection(relay.hooks.rejectConnection, ip)
+      if (barred) return void res.writeStatus('403 Forbidden').writeHeader('Content-Type', TEXT).end(`${barred}\n`)
       const key = addressKey(ip)
       const refused = admission.refusal(key)
       if (refused) return void res.writeStatus(refused).writeHeader('Retry-After', '10').writeHeader('Content-Type', 'text/plain').end(REFUSALS[refused])
@@ -191,8 +249,15 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
           ws.cork(() => ws.send(frame, false))
           if (!data.closed && ws.getBufferedAmount() > maxBuffered) ws.end(1008, 'slow consumer: too much unsent data')
         },
-        close() {
-          if (!data.closed) ws.end(1001, 'relay shutting down')
+        close(reason) {
+          // a close frame's reason holds at most 123 bytes
+          if (!data.closed)
+            ws.end(
+              1001,
+              Buffer.from(reason ?? 'relay shutting down')
+                .subarray(0, 123)
+                .toString(),
+            )
         },
         buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
       })

@@ -1,10 +1,12 @@
-// Assembles the application: one LMDB environment, the default relay at "/", the bunker plugin on
-// it, metrics, and the uWS server. Used by main.ts and by in-process tests.
+// Assembles the application: one LMDB environment and one relay runtime, the default relay at "/"
+// and the hosted relays at /nostrrelay/<id> (src/relays), the bunker plugin on the relay the config
+// names, NIP-86 management, metrics, and the uWS server. Used by main.ts and by in-process tests.
 import { chmodSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
 import { payloadLimit } from '../relay/limits.ts'
 import { createRelay, type Relay } from '../relay/relay.ts'
+import { createRuntime } from '../relay/runtime.ts'
 import { startServer, type RunningServer } from '../relay/server.ts'
 import { openEnvironment, openStore } from '../relay/store/store.ts'
 import type { Config } from './config.ts'
@@ -12,10 +14,18 @@ import type { Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { startBunker, type Bunker } from '../plugin/bunker/index.ts'
 import { createWireStats } from '../plugin/bunker/wire.ts'
+import { createManagement } from './relays/nip86.ts'
+import { type Hosted, openRegistry, type Registry } from './relays/registry.ts'
+import { defaultSettings } from './relays/settings.ts'
 
 export interface App {
+  /** The default relay, at "/". */
   relay: Relay
+  /** Every relay served, the default one included. */
+  registry: Registry
   bunker: Bunker
+  /** URLs of the relay the bunker runs on (its bunker:// strings name them). */
+  bunkerUrls(): string[]
   server: RunningServer
   metrics: Metrics
   url: string
@@ -41,18 +51,25 @@ function openPrivateEnvironment(dir: string): RootDatabase {
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const env = openPrivateEnvironment(config.data)
   const urls: string[] = [...config.publicUrls]
-  const relay = createRelay({
-    store: openStore(env, { quota: { bytes: config.storage.quotaBytes, events: config.storage.quotaEvents, action: config.storage.quotaAction } }),
-    limits: config.limits,
+  const onError = (err: unknown, where: string) => log.error({ err, where }, 'relay error')
+  const runtime = createRuntime({ verifyWorkers: config.verifyWorkers, onError })
+  const store = openStore(env, { quota: { bytes: config.storage.quotaBytes, events: config.storage.quotaEvents, action: config.storage.quotaAction } })
+  const relay = createRelay({ store, runtime, limits: config.limits, query: config.query, urls, onError })
+  const registry = await openRegistry({
+    env,
+    runtime,
+    defaultRelay: { relay, store },
+    limits: relay.limits,
     query: config.query,
-    urls,
-    verifyWorkers: config.verifyWorkers,
-    onError: (err, where) => log.error({ err, where }, 'relay error'),
+    baseUrls: () => urls,
+    maxRelays: config.relays.maxRelays,
+    onError,
   })
+  const bunkerHost = await bunkerRelay(registry, config.relays.bunker)
   const wireStats = createWireStats()
-  const metrics = createMetrics(relay, wireStats)
+  const metrics = createMetrics(() => registry.list().map((h) => ({ label: h.path, relay: h.relay })), wireStats)
   const bunker = await startBunker({
-    relay,
+    relay: bunkerHost.relay,
     env,
     dataDir: config.data,
     admins: config.admins,
@@ -65,7 +82,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     autoApprove: config.bunker.autoApprove,
     requestWindowSeconds: config.bunker.requestWindowSeconds,
     switchRelays: () => config.bunker.relays,
-    accounts: { settings: config.bunker.accounts, hooks: relay.hooks, relayUrls: () => urls },
+    accounts: { settings: config.bunker.accounts, hooks: bunkerHost.relay.hooks, relayUrls: () => bunkerHost.urls() },
     wire: {
       requestsPerMinute: config.bunker.requestsPerMinute,
       maxRememberedRequests: config.bunker.maxRememberedRequests,
@@ -75,11 +92,23 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     log: log.child({ plugin: 'bunker' }),
     observe: metrics.observeBunker,
   })
-  await relay.ready
+  await runtime.ready
+  const admins = [...new Set([...config.admins, ...config.relays.admins])]
+  const manage = createManagement({
+    registry,
+    admins: () => admins,
+    authWindowSeconds: config.relays.authWindowSeconds,
+    onChange: (method, relayId, by) => log.info({ method, relay: relayId || '/', by }, 'relay management'),
+  })
   const server = await startServer({
     host: config.host,
     port: config.port,
-    route: (path) => (path === '/' ? relay : undefined),
+    route: registry.route,
+    relayPost: (r, post) => {
+      const hosted = registry.of(r)
+      return hosted ? manage(hosted, post) : { status: '404 Not Found', contentType: 'text/plain', body: 'not found' }
+    },
+    maxPostBytes: config.relays.maxRpcBytes,
     http: {
       '/healthz': () => ({ contentType: 'text/plain', body: 'ok\n' }),
       '/metrics': async () => ({ contentType: metrics.registry.contentType, body: await metrics.text() }),
@@ -94,7 +123,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   if (urls.length === 0) urls.push(url)
   return {
     relay,
+    registry,
     bunker,
+    bunkerUrls: () => bunkerHost.urls(),
     server,
     metrics,
     url,
@@ -103,8 +134,18 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     async close() {
       server.close()
       await bunker.close()
+      registry.close()
       relay.close()
+      await runtime.close()
       await env.close()
     },
   }
+}
+
+/** The relay the bunker runs on: "/" or a hosted relay, made with LNbits' defaults when missing; it may not be deleted. */
+async function bunkerRelay(registry: Registry, where: string): Promise<Hosted> {
+  const id = where === '/' ? '' : where
+  const hosted = registry.get(id) ?? (await registry.create(id, { settings: defaultSettings() }))
+  registry.protect(id, 'the bunker runs on it')
+  return hosted
 }

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   else log.info({ secp256k1: 'native' }, 'native libsecp256k1 in use')
   log.info({ data: config.data, host: app.server.host, port: app.server.port }, 'relay started')
   process.stdout.write(`listening ${app.url}\n`)
-  process.stdout.write(`${app.bunker.connectionString(app.urls)}\n`)
+  process.stdout.write(`${app.bunker.connectionString(app.bunkerUrls())}\n`)
 }
 
 main().catch((err) => {
