@@ -40,6 +40,8 @@ type Scope = 'relay' | 'own' | 'global'
 
 interface Method {
   scope: Scope
+  /** Changes nothing: the same signed request may be sent again (a replayed change is refused). */
+  reads?: boolean
   params: z.ZodType<unknown[]>
   run(call: Call, params: never): unknown | Promise<unknown>
 }
@@ -180,11 +182,12 @@ const p = z.tuple
 const none = z.tuple([]).rest(z.unknown())
 
 const METHODS: Record<string, Method> = {
-  supportedmethods: { scope: 'relay', params: none, run: () => Object.keys(METHODS) },
+  supportedmethods: { scope: 'relay', reads: true, params: none, run: () => Object.keys(METHODS) },
   banpubkey: { scope: 'relay', params: p([pubkeyParam, reason]), run: (c, [pk]: [string]) => setFlag(c, pk, 'blocked', true) },
   unbanpubkey: { scope: 'relay', params: p([pubkeyParam, reason]), run: (c, [pk]: [string]) => setFlag(c, pk, 'blocked', false) },
   listbannedpubkeys: {
     scope: 'relay',
+    reads: true,
     params: none,
     run: (c) => c.registry.records.accounts(c.here.id, { where: (a) => a.blocked }).items.map((a) => ({ pubkey: a.pubkey, reason: '' })),
   },
@@ -192,10 +195,11 @@ const METHODS: Record<string, Method> = {
   unallowpubkey: { scope: 'relay', params: p([pubkeyParam, reason]), run: (c, [pk]: [string]) => setFlag(c, pk, 'allowed', false) },
   listallowedpubkeys: {
     scope: 'relay',
+    reads: true,
     params: none,
     run: (c) => c.registry.records.accounts(c.here.id, { where: (a) => a.allowed }).items.map((a) => ({ pubkey: a.pubkey, reason: '' })),
   },
-  listeventsneedingmoderation: { scope: 'relay', params: none, run: () => [] },
+  listeventsneedingmoderation: { scope: 'relay', reads: true, params: none, run: () => [] },
   banevent: {
     scope: 'relay',
     params: p([idParam, reason]),
@@ -206,7 +210,7 @@ const METHODS: Record<string, Method> = {
     },
   },
   allowevent: { scope: 'relay', params: p([idParam, reason]), run: (c, [id]: [string]) => done(c.registry.records.unban(c.here.id, id)) },
-  listbannedevents: { scope: 'relay', params: none, run: (c) => c.registry.records.banned(c.here.id).items },
+  listbannedevents: { scope: 'relay', reads: true, params: none, run: (c) => c.registry.records.banned(c.here.id).items },
   changerelayname: { scope: 'relay', params: p([text(256)]), run: (c, [name]: [string]) => done(c.registry.update(c.here.id, { name })) },
   changerelaydescription: {
     scope: 'relay',
@@ -216,7 +220,7 @@ const METHODS: Record<string, Method> = {
   changerelayicon: { scope: 'relay', params: p([text(2048)]), run: (c, [icon]: [string]) => done(c.registry.update(c.here.id, { icon })) },
   allowkind: { scope: 'relay', params: p([kindParam]), run: (c, [k]: [number]) => editKinds(c, k, true) },
   disallowkind: { scope: 'relay', params: p([kindParam]), run: (c, [k]: [number]) => editKinds(c, k, false) },
-  listallowedkinds: { scope: 'relay', params: none, run: (c) => c.here.record.allowedKinds ?? [] },
+  listallowedkinds: { scope: 'relay', reads: true, params: none, run: (c) => c.here.record.allowedKinds ?? [] },
   blockip: {
     scope: 'relay',
     params: p([ip, reason]),
@@ -226,11 +230,11 @@ const METHODS: Record<string, Method> = {
     },
   },
   unblockip: { scope: 'relay', params: p([ip]), run: (c, [addr]: [string]) => done(c.registry.records.unblockIp(c.here.id, addr)) },
-  listblockedips: { scope: 'relay', params: none, run: (c) => c.registry.records.blockedIps(c.here.id).items },
+  listblockedips: { scope: 'relay', reads: true, params: none, run: (c) => c.registry.records.blockedIps(c.here.id).items },
 
   // The relay lifecycle and LNbits accounts.
-  listrelays: { scope: 'global', params: none, run: (c) => c.registry.list().map(relayJson) },
-  getrelay: { scope: 'own', params: p([relayIdParam.or(z.literal(''))]), run: (c, [id]: [string]) => relayJson(target(c, id)) },
+  listrelays: { scope: 'global', reads: true, params: none, run: (c) => c.registry.list().map(relayJson) },
+  getrelay: { scope: 'own', reads: true, params: p([relayIdParam.or(z.literal(''))]), run: (c, [id]: [string]) => relayJson(target(c, id)) },
   createrelay: {
     scope: 'global',
     params: p([relayIdParam.or(z.literal('')), relayInput.optional()]),
@@ -289,6 +293,7 @@ const METHODS: Record<string, Method> = {
   },
   getaccount: {
     scope: 'own',
+    reads: true,
     params: p([relayIdParam.or(z.literal('')), pubkeyParam]),
     run(c, [id, pk]: [string, string]) {
       target(c, id)
@@ -298,6 +303,7 @@ const METHODS: Record<string, Method> = {
   },
   listaccounts: {
     scope: 'own',
+    reads: true,
     params: p([relayIdParam.or(z.literal('')), pageParam]),
     run(c, [id, page]: [string, { offset?: number; limit?: number }?]) {
       target(c, id)
@@ -338,7 +344,6 @@ export function createManagement(opts: ManagementOptions): (here: Hosted, post: 
     const global = opts.admins().includes(auth.pubkey)
     const owner = hexPubkey(here.record.pubkey)
     if (!global && auth.pubkey !== owner) return refuse('403 Forbidden', 'restricted: not an admin of this relay')
-    if (!seen.add(auth.id, auth.until, now)) return refuse('401 Unauthorized', 'auth-required: the authorization event was already used')
     let req: { method?: unknown; params?: unknown }
     try {
       req = JSON.parse(post.body.toString('utf8'))
@@ -352,6 +357,9 @@ export function createManagement(opts: ManagementOptions): (here: Hosted, post: 
     if (!parsed.success) return json('200 OK', { result: null, error: `invalid: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}` })
     const call: Call = { registry: opts.registry, here, caller: auth.pubkey, isGlobal: global }
     if (!allowed(call, method.scope, parsed.data)) return refuse('403 Forbidden', `restricted: ${req.method} needs a global admin`)
+    // remembered only now: strangers cannot fill the memory, and reads may be repeated
+    if (!method.reads && !seen.add(auth.id, auth.until, now))
+      return refuse('401 Unauthorized', 'auth-required: this authorization was already used: sign a new one')
     try {
       const result = await method.run(call, parsed.data as never)
       opts.onChange?.(req.method, here.id, auth.pubkey)

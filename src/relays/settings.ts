@@ -62,8 +62,9 @@ export function patchSettings(current: RelaySettings, patch: unknown): SettingsR
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return { ok: false, error: 'settings must be a JSON object' }
   const input: Record<string, unknown> = { ...current }
   const entries = Object.entries(patch as Record<string, unknown>)
-  for (const [key, value] of entries) if (key in CAMEL && !(CAMEL[key] in (patch as object))) input[CAMEL[key]] = value
-  for (const [key, value] of entries) if (!(key in CAMEL)) input[key] = value
+  const snake = (key: string) => key in CAMEL && CAMEL[key] !== key
+  for (const [key, value] of entries) if (snake(key) && !(CAMEL[key] in (patch as object))) input[CAMEL[key]] = value
+  for (const [key, value] of entries) if (!snake(key)) input[key] = value
   return normaliseLnbitsSettings(input)
 }
 
