@@ -22,7 +22,10 @@ export async function startRelaysServer(opts: StartOptions & { config?: Record<s
   const adminSk = generateSecretKey()
   const adminPk = getPublicKey(adminSk)
   const config = join(tempDir(), 'config.json')
-  writeFileSync(config, JSON.stringify({ bunker: { scryptLogN: 10, aclTimeoutSeconds: 1 }, relays: { admins: [adminPk] }, ...opts.config }))
+  const extra = opts.config ?? {}
+  const relays = { admins: [adminPk], ...(extra.relays as object | undefined) }
+  const bunker = { scryptLogN: 10, aclTimeoutSeconds: 1, ...(extra.bunker as object | undefined) }
+  writeFileSync(config, JSON.stringify({ ...extra, bunker, relays }))
   const server = await startServerProcess({ ...opts, args: ['--config', config, ...(opts.args ?? [])] })
   const wsUrl = (id: string) => (id === '' ? server.url : `${server.url}/nostrrelay/${id}`)
   return { server, adminSk, adminPk, wsUrl, httpUrl: (id) => wsUrl(id).replace(/^ws/, 'http') }
