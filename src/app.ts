@@ -1,14 +1,13 @@
 // Assembles the application: one LMDB environment and one relay runtime, the default relay at "/"
 // and the hosted relays at /nostrrelay/<id> (src/relays), the bunker plugin on the relay the config
 // names, NIP-86 management, metrics, and the uWS server. Used by main.ts and by in-process tests.
-import { chmodSync, existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
 import { payloadLimit } from '../relay/limits.ts'
 import { createRelay, type Relay } from '../relay/relay.ts'
 import { createRuntime } from '../relay/runtime.ts'
 import { startServer, type RunningServer } from '../relay/server.ts'
-import { openEnvironment, openStore } from '../relay/store/store.ts'
+import { openStore } from '../relay/store/store.ts'
+import { openPrivateEnvironment } from './data.ts'
 import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -33,19 +32,6 @@ export interface App {
   urls: string[]
   env: RootDatabase
   close(): Promise<void>
-}
-
-/**
- * The data directory is the operator's alone: created (or tightened) to 0700, LMDB's files to 0600.
- * LMDB creates its files 0644 (less the umask); inside a 0700 directory nobody else reaches them
- * before the chmod.
- */
-function openPrivateEnvironment(dir: string): RootDatabase {
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  chmodSync(dir, 0o700)
-  const env = openEnvironment(dir)
-  for (const file of ['data.mdb', 'lock.mdb']) if (existsSync(join(dir, file))) chmodSync(join(dir, file), 0o600)
-  return env
 }
 
 export async function startApp(config: Config, log: Logger): Promise<App> {

@@ -79,6 +79,18 @@ describe('NIP-11 per relay', () => {
   })
 })
 
+describe('metrics', () => {
+  test('per-relay series carry a relay label', async () => {
+    const c = await rawClient(s.wsUrl('alpha'))
+    await query(c, [{ limit: 1 }])
+    const text = await (await fetch(`${s.httpUrl('')}/metrics`)).text()
+    expect(text).toMatch(/^nsecrelay_connections\{relay="\/nostrrelay\/alpha"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^nsecrelay_reqs_total\{relay="\/nostrrelay\/alpha"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^nsecrelay_connections\{relay="\/"\} \d+$/m)
+    c.close()
+  })
+})
+
 describe('lifecycle', () => {
   test('a settings change applies to the open connections at once', async () => {
     await createRelay(s, 'live')
