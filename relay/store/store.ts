@@ -8,7 +8,7 @@ import { expiryKey, LAYOUT, layoutKey, type IndexKey } from './keys.ts'
 import { openCursor, type Cursor, type Found, type ReadStats } from './query.ts'
 import { reindex } from './reindex.ts'
 import { arrayKeys, dropNamespace, prefixedTable, stringKeys } from './table.ts'
-import { removeEvent, saveInTxn, usageOf, type Quota, type SaveResult, type StoreDbs, type Usage } from './write.ts'
+import { type ChildTxn, removeEvent, saveInTxn, usageOf, type Quota, type SaveResult, type StoreDbs, type Usage } from './write.ts'
 
 export type { Cursor, Found, Quota, SaveResult, Usage }
 
@@ -63,88 +63,129 @@ export interface StoreOptions {
 /** The shared databases every keyspace store lives in. */
 const SHARED = 'ks:'
 
-interface Opened {
-  dbs: StoreDbs
-  size(): number
-  drop(): Promise<void>
-}
+/** Where a store's events live: named databases of its own, or a keyspace of the shared ones. */
+type Place = { named: [Database<string, string>, Database<number, IndexKey>, Database<unknown, IndexKey>] } | { ks: number; shared: SharedDbs }
 
-function openNamed(root: RootDatabase, ns: string): Opened {
+function openNamed(root: RootDatabase, ns: string): { dbs: StoreDbs; place: Place } {
   const events = root.openDB<string, string>({ name: `${ns}events`, encoding: 'string' })
   const index = root.openDB<number, IndexKey>({ name: `${ns}index` })
   const meta = root.openDB<unknown, IndexKey>({ name: `${ns}meta` })
-  return {
-    dbs: { events, index, meta },
-    size: () => (events.getStats() as { entryCount: number }).entryCount,
-    drop: () =>
-      root.transaction(() => {
-        for (const db of [events, index, meta]) db.clearSync()
-      }),
-  }
+  return { dbs: { events, index, meta }, place: { named: [events, index, meta] } }
 }
 
-function openKeyspace(root: RootDatabase, ks: number): Opened {
+type Wide = Array<string | number>
+interface SharedDbs {
+  events: Database<string, Wide>
+  index: Database<number, Wide>
+  meta: Database<unknown, Wide>
+}
+
+/** One handle per database and environment: lmdb-js makes a new one (~5 KB) at every openDB. */
+const shared = new WeakMap<RootDatabase, SharedDbs>()
+
+function sharedDbs(root: RootDatabase): SharedDbs {
+  let dbs = shared.get(root)
+  if (!dbs) {
+    dbs = {
+      events: root.openDB<string, Wide>({ name: `${SHARED}events`, encoding: 'string' }),
+      index: root.openDB<number, Wide>({ name: `${SHARED}index` }),
+      meta: root.openDB<unknown, Wide>({ name: `${SHARED}meta` }),
+    }
+    shared.set(root, dbs)
+  }
+  return dbs
+}
+
+function openKeyspace(root: RootDatabase, ks: number): { dbs: StoreDbs; place: Place } {
   if (!Number.isSafeInteger(ks) || ks <= 0) throw new Error(`keyspace must be a positive integer, got ${ks}`)
-  type Shared = Database<unknown, Array<string | number>>
-  const events = root.openDB<string, Array<string | number>>({ name: `${SHARED}events`, encoding: 'string' })
-  const index = root.openDB<number, Array<string | number>>({ name: `${SHARED}index` })
-  const meta = root.openDB<unknown, Array<string | number>>({ name: `${SHARED}meta` })
+  const s = sharedDbs(root)
   return {
-    dbs: { events: prefixedTable(events, ks, stringKeys), index: prefixedTable(index, ks, arrayKeys), meta: prefixedTable(meta, ks, arrayKeys) },
-    size: () => events.getKeysCount({ start: [ks], end: [ks + 1] }),
-    async drop() {
-      for (const db of [events, index, meta]) await dropNamespace(root, db as Shared, ks)
-    },
+    dbs: { events: prefixedTable(s.events, ks, stringKeys), index: prefixedTable(s.index, ks, arrayKeys), meta: prefixedTable(s.meta, ks, arrayKeys) },
+    place: { ks, shared: s },
   }
 }
 
 export function openStore(root: RootDatabase, opts: StoreOptions = {}): EventStore {
-  const opened = opts.keyspace !== undefined ? openKeyspace(root, opts.keyspace) : openNamed(root, opts.namespace ?? '')
-  const { dbs } = opened
+  const { dbs, place } = opts.keyspace !== undefined ? openKeyspace(root, opts.keyspace) : openNamed(root, opts.namespace ?? '')
   if (dbs.meta.get(layoutKey) !== LAYOUT) reindex(root, dbs)
-  const quotaOf = quotaResolver(opts.quota)
-  // A child transaction inside the batched write transaction: the over-quota path may roll back.
-  const child = (fn: () => unknown) => void root.transactionSync(fn)
-  const reads: ReadStats = { bodies: 0 }
-
-  return {
-    has: (id) => dbs.events.doesExist(id),
-    save: (event, json) => {
-      const quota = quotaOf(event.pubkey)
-      return root.transaction(() => saveInTxn(dbs, event, json, quota, child))
-    },
-    cursor: (req) => openCursor(dbs, req.filters, { now: req.now, scanBudget: req.scanBudget, count: req.count }, reads),
-    async purgeExpired(now) {
-      const range = { start: ['exp', 0], end: ['exp', now + 1] }
-      // A read first: most stores have nothing due, and a thousand relays need not open a write each minute.
-      for (const _ of dbs.meta.getKeys({ ...range, limit: 1 })) return root.transaction(() => purgeDue(dbs, range))
-      return 0
-    },
-    usage: (pubkey) => usageOf(dbs, pubkey),
-    remove: (ids) =>
-      root.transaction(() => {
-        const removed: string[] = []
-        for (const id of ids) {
-          const json = dbs.events.get(id)
-          if (json === undefined) continue
-          removeEvent(dbs, JSON.parse(json) as NostrEvent, json)
-          removed.push(id)
-        }
-        return removed
-      }),
-    drop: () => opened.drop(),
-    get size() {
-      return opened.size()
-    },
-    reads,
-  }
+  return new LmdbStore(root, dbs, place, opts.quota)
 }
 
-function quotaResolver(q: Quota | QuotaFor | undefined): QuotaFor {
-  const usable = (x: Quota | undefined) => (x && (x.bytes > 0 || x.events > 0) ? x : undefined)
-  if (typeof q === 'function') return (pubkey) => usable(q(pubkey))
-  const fixed = usable(q)
-  return () => fixed
+const usable = (x: Quota | undefined): Quota | undefined => (x && (x.bytes > 0 || x.events > 0) ? x : undefined)
+
+/**
+ * A class, so that a thousand relays' stores share their methods (closures made per store cost
+ * ~150 bytes each under tsx's keepNames).
+ */
+class LmdbStore implements EventStore {
+  readonly reads: ReadStats = { bodies: 0 }
+  /** A child transaction inside the batched write transaction: the over-quota path may roll back. */
+  readonly child: ChildTxn
+
+  constructor(
+    readonly root: RootDatabase,
+    readonly dbs: StoreDbs,
+    readonly place: Place,
+    readonly quota: Quota | QuotaFor | undefined,
+  ) {
+    this.child = (fn) => void root.transactionSync(fn)
+  }
+
+  quotaOf(pubkey: string): Quota | undefined {
+    return usable(typeof this.quota === 'function' ? this.quota(pubkey) : this.quota)
+  }
+
+  has(id: string): boolean {
+    return this.dbs.events.doesExist(id)
+  }
+
+  save(event: NostrEvent, json: string): Promise<SaveResult> {
+    const quota = this.quotaOf(event.pubkey)
+    return this.root.transaction(() => saveInTxn(this.dbs, event, json, quota, this.child))
+  }
+
+  cursor(req: CursorRequest): Cursor {
+    return openCursor(this.dbs, req.filters, { now: req.now, scanBudget: req.scanBudget, count: req.count }, this.reads)
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    const range = { start: ['exp', 0], end: ['exp', now + 1] }
+    // A read first: most stores have nothing due, and a thousand relays need not open a write each minute.
+    for (const _ of this.dbs.meta.getKeys({ ...range, limit: 1 })) return this.root.transaction(() => purgeDue(this.dbs, range))
+    return 0
+  }
+
+  usage(pubkey: string): Usage {
+    return usageOf(this.dbs, pubkey)
+  }
+
+  remove(ids: string[]): Promise<string[]> {
+    return this.root.transaction(() => {
+      const removed: string[] = []
+      for (const id of ids) {
+        const json = this.dbs.events.get(id)
+        if (json === undefined) continue
+        removeEvent(this.dbs, JSON.parse(json) as NostrEvent, json)
+        removed.push(id)
+      }
+      return removed
+    })
+  }
+
+  async drop(): Promise<void> {
+    const p = this.place
+    if ('named' in p)
+      return this.root.transaction(() => {
+        for (const db of p.named) db.clearSync()
+      })
+    for (const db of [p.shared.events, p.shared.index, p.shared.meta]) await dropNamespace(this.root, db as Database<unknown, Wide>, p.ks)
+  }
+
+  get size(): number {
+    const p = this.place
+    if ('named' in p) return (p.named[0].getStats() as { entryCount: number }).entryCount
+    return p.shared.events.getKeysCount({ start: [p.ks], end: [p.ks + 1] })
+  }
 }
 
 function purgeDue(dbs: StoreDbs, range: { start: IndexKey; end: IndexKey }): number {
