@@ -49,9 +49,9 @@ function management(rec: RelayRecord, ctx: PolicyContext): RelayPolicy {
   const rejectEvent: RejectEvent[] = [
     (e) => (records.isBanned(id, e.id) ? 'blocked: this event is banned on this relay' : undefined),
     (e, origin) => {
-      for (const pk of new Set([e.pubkey, publisher(e, origin)]))
-        if (records.account(id, pk)?.blocked) return `blocked: pubkey ${pk} is not allowed on this relay`
-      return undefined
+      const by = publisher(e, origin)
+      const blocked = records.account(id, e.pubkey)?.blocked ? e.pubkey : by !== e.pubkey && records.account(id, by)?.blocked ? by : undefined
+      return blocked ? `blocked: pubkey ${blocked} is not allowed on this relay` : undefined
     },
   ]
   if (rec.allowedKinds || rec.deniedKinds.length > 0)

@@ -47,7 +47,7 @@ export interface Registry {
   update(id: string, patch: RecordPatch): Promise<Hosted>
   /** Disconnects its clients and deletes its record, accounts and events. */
   remove(id: string): Promise<void>
-  /** A relay that may not be deleted (the bunker's), with the reason. */
+  /** A relay that may not be deleted or switched off (the bunker's), with the reason. */
   protect(id: string, reason: string): void
   close(): void
 }
@@ -120,7 +120,8 @@ export async function openRegistry(opts: RegistryOptions): Promise<Registry> {
   }
 
   async function loadDefault(): Promise<RelayRecord> {
-    return records.get('') ?? (await records.create(newRecord('', { name: opts.defaultRelay.relay.info().name as string })))
+    const doc = opts.defaultRelay.relay.info()
+    return records.get('') ?? (await records.create(newRecord('', { name: doc.name as string, description: doc.description as string })))
   }
 
   const registry: Registry = {
@@ -140,6 +141,8 @@ export async function openRegistry(opts: RegistryOptions): Promise<Registry> {
       const entry = entries.get(id)
       if (!entry) throw new Error(`invalid: no relay ${JSON.stringify(id)}`)
       if (id === '' && patch.settings) throw new Error('invalid: the default relay takes its settings from the config file')
+      const why = id === '' ? 'it is the default relay' : protectedIds.get(id)
+      if (why && patch.active === false) throw new Error(`invalid: relay ${JSON.stringify(id)} cannot be switched off: ${why}`)
       const wasActive = entry.record.active
       const record = { ...entry.record, ...patch, id, ks: entry.record.ks }
       await records.put(record)

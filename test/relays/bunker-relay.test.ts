@@ -7,7 +7,7 @@ import type { SimplePool } from 'nostr-tools/pool'
 import { generateSecretKey, verifyEvent } from 'nostr-tools/pure'
 import { now, withTimeout } from '../helpers/clients.ts'
 import { type AdminClient, type BunkerServer, bunkerSignerAdmin, fastPool, npubToHex, STEP_MS, startBunkerServer } from '../helpers/bunker.ts'
-import { nip11 } from './helpers.ts'
+import { nip11, rpc } from './helpers.ts'
 
 let b: BunkerServer
 let pool: SimplePool
@@ -36,6 +36,12 @@ describe('the bunker on a non-default relay', () => {
     expect(doc.supported_nips).toContain(46)
     expect((await nip11(b.server.url)).doc.supported_nips).not.toContain(46)
     expect(await admin.call('ping')).toBe('ok')
+  })
+
+  test('the bunker’s relay can be neither deleted nor switched off', async () => {
+    const url = b.server.url.replace(/^ws/, 'http')
+    expect((await rpc(url, b.adminSk, 'deleterelay', ['lnbits1'])).body.error).toBe('invalid: relay "lnbits1" cannot be deleted: the bunker runs on it')
+    expect((await rpc(url, b.adminSk, 'disablerelay', ['lnbits1'])).body.error).toMatch(/cannot be switched off: the bunker runs on it/)
   })
 
   test(`create_new_key -> token -> immediate connect with the token -> sign_event, ${ITERATIONS} times, zero lost`, async () => {

@@ -140,6 +140,8 @@ describe('lifecycle', () => {
 
   test('the default relay and the bunker’s relay cannot be deleted', async () => {
     expect((await rpc(s.httpUrl(''), s.adminSk, 'deleterelay', ['']).then((a) => a.body.error)) ?? '').toMatch(/^invalid:/)
+    expect((await rpc(s.httpUrl(''), s.adminSk, 'updaterelay', ['', { active: false }])).body.error).toMatch(/cannot be switched off/)
+    expect((await nip11(s.wsUrl(''))).doc.description).toBe('A Nostr relay with a built-in NIP-46 bunker')
     const sk = generateSecretKey()
     expect((await rpc(s.httpUrl(''), sk, 'listrelays')).status).toBe(403)
   })
