@@ -93,7 +93,7 @@ interface SocketData {
 
 const CORS = [
   ['Access-Control-Allow-Origin', '*'],
-  ['Access-Control-Allow-Headers', '*'],
+  ['Access-Control-Allow-Headers', '*, Authorization'], // `*` does not cover Authorization (NIP-98 from a browser)
   ['Access-Control-Allow-Methods', 'GET, POST, OPTIONS'],
 ] as const
 
@@ -138,6 +138,13 @@ function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequ
 }
 
 const TEXT = 'text/plain'
+
+/** A close frame's reason holds at most 123 bytes of UTF-8; cut at a character, not inside one. */
+function closeReason(text: string): string {
+  let s = text
+  while (Buffer.byteLength(s) > 123) s = s.slice(0, -1)
+  return s
+}
 
 /** Reads a POST body within the bound, then hands it to the relay's handler. */
 function servePost(opts: ServerOptions, relay: Relay, path: string, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
@@ -250,14 +257,7 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
           if (!data.closed && ws.getBufferedAmount() > maxBuffered) ws.end(1008, 'slow consumer: too much unsent data')
         },
         close(reason) {
-          // a close frame's reason holds at most 123 bytes
-          if (!data.closed)
-            ws.end(
-              1001,
-              Buffer.from(reason ?? 'relay shutting down')
-                .subarray(0, 123)
-                .toString(),
-            )
+          if (!data.closed) ws.end(1001, closeReason(reason ?? 'relay shutting down'))
         },
         buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
       })

@@ -52,6 +52,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     onError,
   })
   const bunkerHost = await bunkerRelay(registry, config.relays.bunker)
+  if (!bunkerHost.record.active) log.warn({ relay: bunkerHost.path }, 'the bunker runs on a relay that is switched off: clients cannot reach it')
   const wireStats = createWireStats()
   const metrics = createMetrics(() => registry.list().map((h) => ({ label: h.path, relay: h.relay })), wireStats)
   const bunker = await startBunker({
