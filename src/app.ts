@@ -14,6 +14,7 @@ import { createMetrics, type Metrics } from './metrics.ts'
 import { startBunker, type Bunker } from '../plugin/bunker/index.ts'
 import { createWireStats } from '../plugin/bunker/wire.ts'
 import { createManagement } from './relays/nip86.ts'
+import { nip11Of } from './relays/policy.ts'
 import { type Hosted, openRegistry, type Registry } from './relays/registry.ts'
 import { defaultSettings } from './relays/settings.ts'
 
@@ -40,7 +41,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const onError = (err: unknown, where: string) => log.error({ err, where }, 'relay error')
   const runtime = createRuntime({ verifyWorkers: config.verifyWorkers, onError })
   const store = openStore(env, { quota: { bytes: config.storage.quotaBytes, events: config.storage.quotaEvents, action: config.storage.quotaAction } })
-  const relay = createRelay({ store, runtime, limits: config.limits, query: config.query, urls, onError })
+  // its NIP-11 reflects what NIP-86 changed on it (kind lists)
+  let hosted: Registry | undefined
+  const nip11 = () => {
+    const rec = hosted?.get('')?.record
+    return rec ? nip11Of(rec, relay.limits) : {}
+  }
+  const relay = createRelay({ store, runtime, limits: config.limits, query: config.query, urls, nip11, onError })
   const registry = await openRegistry({
     env,
     runtime,
@@ -51,6 +58,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     maxRelays: config.relays.maxRelays,
     onError,
   })
+  hosted = registry
   const bunkerHost = await bunkerRelay(registry, config.relays.bunker)
   if (!bunkerHost.record.active) log.warn({ relay: bunkerHost.path }, 'the bunker runs on a relay that is switched off: clients cannot reach it')
   const wireStats = createWireStats()

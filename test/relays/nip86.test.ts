@@ -190,3 +190,14 @@ describe('the standard methods act on the relay', () => {
     expect(await call(url, s.adminSk, 'getaccount', ['accts', pk])).toBe(null)
   })
 })
+
+describe('the default relay', () => {
+  test('takes the standard methods, and its NIP-11 shows their effect', async () => {
+    const c = await rawClient(s.wsUrl(''))
+    expect(await call(s.httpUrl(''), s.adminSk, 'disallowkind', [7])).toBe(true)
+    expect(await publish(c, signed({ kind: 7 }))).toEqual([false, 'blocked: events of kind 7 are not accepted here'])
+    expect(((await nip11(s.wsUrl(''))).doc.limitation as Record<string, boolean>).restricted_writes).toBe(true)
+    expect((await rpc(s.httpUrl(''), s.adminSk, 'updaterelay', ['', { meta: { maxClientFilters: 1 } }])).body.error).toMatch(/config file/)
+    c.close()
+  })
+})
