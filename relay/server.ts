@@ -4,6 +4,7 @@ import { createRequire } from 'node:module'
 import type * as UWS from 'uWebSockets.js'
 import { addressKey, forwardedAddress } from './address.ts'
 import { createAddressBudget } from './policy/address-budget.ts'
+import { firstRejection } from './hooks.ts'
 import type { Relay, Session } from './relay.ts'
 
 const require = createRequire(import.meta.url)
@@ -58,13 +59,29 @@ export interface PrefixRoute {
   handle(req: HttpRouteRequest): HttpReply | Promise<HttpReply>
 }
 
+/** A POST to a relay's own URL (NIP-86 management), its body read whole within `maxPostBytes`. */
+export interface RelayPost {
+  /** The URL path, query string (without `?`) and the headers a handler may need. */
+  path: string
+  query: string
+  host: string
+  contentType: string
+  authorization: string
+  body: Buffer
+}
+
 export interface ServerOptions {
   host: string
   port: number
   /** Relay serving a URL path ("/" for the default relay), or undefined for 404. */
   route: (path: string) => Relay | undefined
+  /** Answers POSTs to a relay's URL; absent: 405. */
+  relayPost?: (relay: Relay, req: RelayPost) => HttpReply | Promise<HttpReply>
+  /** Largest POST body read (default 64 KiB); a larger one gets 413 unread. */
+  maxPostBytes?: number
   /** Extra HTTP GET routes by exact path (/metrics, /healthz, ...). */
   http?: Record<string, (req: HttpRequestInfo) => HttpReply | Promise<HttpReply>>
+  /** Routes for a path prefix, any method, bounded body (the approval page). */
   prefixRoutes?: PrefixRoute[]
   /**
    * Hard cap on a frame: uWS reads the length from the frame header and closes the connection
@@ -111,8 +128,8 @@ interface SocketData {
 
 const CORS = [
   ['Access-Control-Allow-Origin', '*'],
-  ['Access-Control-Allow-Headers', '*'],
-  ['Access-Control-Allow-Methods', 'GET, OPTIONS'],
+  ['Access-Control-Allow-Headers', '*, Authorization'], // `*` does not cover Authorization (NIP-98 from a browser)
+  ['Access-Control-Allow-Methods', 'GET, POST, OPTIONS'],
 ] as const
 
 const normalisePath = (url: string): string => (url.length > 1 ? url.replace(/\/+$/, '') || '/' : '/')
@@ -141,7 +158,7 @@ function copyHeaders(req: UWS.HttpRequest): Map<string, string> {
 }
 
 /** Reads the body up to `max` bytes; calls `done` once, with undefined when it is longer. */
-function readBody(res: UWS.HttpResponse, max: number, done: (body: string | undefined) => void): void {
+function readBody(res: UWS.HttpResponse, max: number, done: (body: Buffer | undefined) => void): void {
   const chunks: Buffer[] = []
   let size = 0
   let over = false
@@ -153,7 +170,7 @@ function readBody(res: UWS.HttpResponse, max: number, done: (body: string | unde
       return done(undefined)
     }
     chunks.push(Buffer.from(chunk.slice(0))) // uWS neuters the chunk when this returns
-    if (isLast) done(Buffer.concat(chunks).toString('utf8'))
+    if (isLast) done(Buffer.concat(chunks))
   })
 }
 
@@ -167,13 +184,13 @@ function servePrefixRoute(route: PrefixRoute, path: string, res: UWS.HttpRespons
     if (!aborted) res.cork(() => reply(res, r, false, close))
   }
   if (Number(headers.get('content-length') ?? 0) > route.maxBodyBytes) return send(TOO_LARGE, true)
-  const run = (body: string | undefined) => {
+  const run = (body: Buffer | undefined) => {
     if (body === undefined) return send(TOO_LARGE, true)
-    Promise.resolve({ ...base, body })
+    Promise.resolve({ ...base, body: body.toString('utf8') })
       .then((r) => route.handle(r))
       .then(send, () => send(FAILED))
   }
-  if (method === 'get' || method === 'head') return run('')
+  if (method === 'get' || method === 'head') return run(Buffer.alloc(0))
   readBody(res, route.maxBodyBytes, run)
 }
 
@@ -204,9 +221,51 @@ function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequ
   }
   const relay = opts.route(path)
   if (!relay) return reply(res, { status: '404 Not Found', contentType: 'text/plain', body: 'not found' })
+  if (method === 'post') return servePost(opts, relay, path, res, req)
   if (req.getHeader('accept').includes('application/nostr+json'))
     return reply(res, { contentType: 'application/nostr+json', body: JSON.stringify(relay.info()) })
   reply(res, { contentType: 'text/plain', body: 'This is a Nostr relay: connect with a WebSocket client.\n' })
+}
+
+const TEXT = 'text/plain'
+
+/** A close frame's reason holds at most 123 bytes of UTF-8; cut at a character, not inside one. */
+function closeReason(text: string): string {
+  let s = text
+  while (Buffer.byteLength(s) > 123) s = s.slice(0, -1)
+  return s
+}
+
+/** Reads a POST body within the bound, then hands it to the relay's handler. */
+function servePost(opts: ServerOptions, relay: Relay, path: string, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
+  if (!opts.relayPost) return reply(res, { status: '405 Method Not Allowed', contentType: TEXT, body: 'method not allowed' })
+  const max = opts.maxPostBytes ?? 64 * 1024
+  const declared = Number(req.getHeader('content-length') || '0')
+  if (!(declared <= max)) return reply(res, { status: '413 Payload Too Large', contentType: TEXT, body: `body larger than ${max} bytes` })
+  const handler = opts.relayPost
+  const head = {
+    path,
+    query: req.getQuery() ?? '',
+    host: req.getHeader('host'),
+    contentType: req.getHeader('content-type'),
+    authorization: req.getHeader('authorization'),
+  }
+  let done = false
+  res.onAborted(() => (done = true))
+  readBody(res, max, (body) => {
+    if (done) return
+    if (body === undefined) {
+      done = true
+      return void res.cork(() => reply(res, { status: '413 Payload Too Large', contentType: TEXT, body: `body larger than ${max} bytes` }))
+    }
+    Promise.resolve({ ...head, body })
+      .then((post) => handler(relay, post))
+      .then(
+        (r) => !done && res.cork(() => reply(res, r)),
+        () => !done && res.cork(() => reply(res, { status: '500 Internal Server Error', contentType: TEXT, body: 'error' })),
+      )
+      .finally(() => (done = true))
+  })
 }
 
 /** Open connections per address key, and the answer to one more. */
@@ -258,6 +317,8 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!relay) return void res.writeStatus('404 Not Found').end('no relay at this path')
       const socketIp = decoder.decode(res.getRemoteAddressAsText())
       const ip = ipHeader ? forwardedAddress(req.getHeader(ipHeader), socketIp) : socketIp
+      const barred = firstRejection(relay.hooks.rejectConnection, ip)
+      if (barred) return void res.writeStatus('403 Forbidden').writeHeader('Content-Type', TEXT).end(`${barred}\n`)
       const key = addressKey(ip)
       const refused = admission.refusal(key)
       if (refused) return void res.writeStatus(refused).writeHeader('Retry-After', '10').writeHeader('Content-Type', 'text/plain').end(REFUSALS[refused])
@@ -283,8 +344,8 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
           ws.cork(() => ws.send(frame, false))
           if (!data.closed && ws.getBufferedAmount() > maxBuffered) ws.end(1008, 'slow consumer: too much unsent data')
         },
-        close() {
-          if (!data.closed) ws.end(1001, 'relay shutting down')
+        close(reason) {
+          if (!data.closed) ws.end(1001, closeReason(reason ?? 'relay shutting down'))
         },
         buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
         admitEvent: () => eventBudget.take(data.addressKey, 1, Date.now()),

@@ -56,6 +56,8 @@ export interface StreamIo {
   buffered(): number
   /** A REQ's stream failed and CLOSED was sent: drop its subscription. */
   failed(subId: string): void
+  /** A stored event this reader may not see (a delivery hook said so). */
+  skip?(json: string): boolean
 }
 
 /** What the relay gives them. */
@@ -169,6 +171,7 @@ function reqStep(c: Conn, job: ReqJob): boolean {
       return true
     }
     if (job.liveIds?.has(r.id)) continue // held as live: goes out after EOSE
+    if (io.skip?.(r.json)) continue
     io.send(frames.eventFrame(job.subId, r.json))
     events++
     bytes += r.json.length

@@ -1,12 +1,13 @@
-// Assembles the application: one LMDB environment, the default relay at "/", the bunker plugin on
-// it, metrics, and the uWS server. Used by main.ts and by in-process tests.
-import { chmodSync, existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+// Assembles the application: one LMDB environment and one relay runtime, the default relay at "/"
+// and the hosted relays at /nostrrelay/<id> (src/relays), the bunker plugin on the relay the config
+// names, NIP-86 management, metrics, and the uWS server. Used by main.ts and by in-process tests.
 import type { RootDatabase } from 'lmdb'
 import { payloadLimit } from '../relay/limits.ts'
 import { createRelay, type Relay } from '../relay/relay.ts'
+import { createRuntime } from '../relay/runtime.ts'
 import { startServer, type RunningServer } from '../relay/server.ts'
-import { openEnvironment, openStore } from '../relay/store/store.ts'
+import { openStore } from '../relay/store/store.ts'
+import { openPrivateEnvironment } from './data.ts'
 import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -14,10 +15,19 @@ import { startBunker, type Bunker } from '../plugin/bunker/index.ts'
 import { createWireStats } from '../plugin/bunker/wire.ts'
 import { createApprovalWeb, type ApprovalWeb } from './web/approval-routes.ts'
 import { approvalSetup, httpUrlOf } from './web/approval-setup.ts'
+import { createManagement } from './relays/nip86.ts'
+import { nip11Of } from './relays/policy.ts'
+import { type Hosted, openRegistry, type Registry } from './relays/registry.ts'
+import { defaultSettings } from './relays/settings.ts'
 
 export interface App {
+  /** The default relay, at "/". */
   relay: Relay
+  /** Every relay served, the default one included. */
+  registry: Registry
   bunker: Bunker
+  /** URLs of the relay the bunker runs on (its bunker:// strings name them). */
+  bunkerUrls(): string[]
   server: RunningServer
   metrics: Metrics
   url: string
@@ -27,32 +37,34 @@ export interface App {
   close(): Promise<void>
 }
 
-/**
- * The data directory is the operator's alone: created (or tightened) to 0700, LMDB's files to 0600.
- * LMDB creates its files 0644 (less the umask); inside a 0700 directory nobody else reaches them
- * before the chmod.
- */
-export function openPrivateEnvironment(dir: string): RootDatabase {
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  chmodSync(dir, 0o700)
-  const env = openEnvironment(dir)
-  for (const file of ['data.mdb', 'lock.mdb']) if (existsSync(join(dir, file))) chmodSync(join(dir, file), 0o600)
-  return env
-}
-
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const env = openPrivateEnvironment(config.data)
   const urls: string[] = [...config.publicUrls]
-  const relay = createRelay({
-    store: openStore(env, { quota: { bytes: config.storage.quotaBytes, events: config.storage.quotaEvents, action: config.storage.quotaAction } }),
-    limits: config.limits,
+  const onError = (err: unknown, where: string) => log.error({ err, where }, 'relay error')
+  const runtime = createRuntime({ verifyWorkers: config.verifyWorkers, onError })
+  const store = openStore(env, { quota: { bytes: config.storage.quotaBytes, events: config.storage.quotaEvents, action: config.storage.quotaAction } })
+  // its NIP-11 reflects what NIP-86 changed on it (kind lists)
+  let hosted: Registry | undefined
+  const nip11 = () => {
+    const rec = hosted?.get('')?.record
+    return rec ? nip11Of(rec, relay.limits) : {}
+  }
+  const relay = createRelay({ store, runtime, limits: config.limits, query: config.query, urls, nip11, onError })
+  const registry = await openRegistry({
+    env,
+    runtime,
+    defaultRelay: { relay, store },
+    limits: relay.limits,
     query: config.query,
-    urls,
-    verifyWorkers: config.verifyWorkers,
-    onError: (err, where) => log.error({ err, where }, 'relay error'),
+    baseUrls: () => urls,
+    maxRelays: config.relays.maxRelays,
+    onError,
   })
+  hosted = registry
+  const bunkerHost = await bunkerRelay(registry, config.relays.bunker)
+  if (!bunkerHost.record.active) log.warn({ relay: bunkerHost.path }, 'the bunker runs on a relay that is switched off: clients cannot reach it')
   const wireStats = createWireStats()
-  const metrics = createMetrics(relay, wireStats)
+  const metrics = createMetrics(() => registry.list().map((h) => ({ label: h.path, relay: h.relay })), wireStats)
   // the approval page hears of approvals the bunker opens; the base URL may be the listening one
   const approval = approvalSetup(config)
   if (approval.note) log[approval.note.level]({ approval: approval.mode }, approval.note.msg)
@@ -60,7 +72,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const baseUrl = () => approval.baseUrl ?? httpUrlOf(listening)!
   let approvalWeb: ApprovalWeb | undefined
   const bunker = await startBunker({
-    relay,
+    relay: bunkerHost.relay,
     env,
     dataDir: config.data,
     admins: config.admins,
@@ -73,7 +85,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     autoApprove: config.bunker.autoApprove,
     requestWindowSeconds: config.bunker.requestWindowSeconds,
     switchRelays: () => config.bunker.relays,
-    accounts: { settings: config.bunker.accounts, hooks: relay.hooks, relayUrls: () => urls },
+    accounts: { settings: config.bunker.accounts, hooks: bunkerHost.relay.hooks, relayUrls: () => bunkerHost.urls() },
     approval: { mode: approval.mode, baseUrl, expiryMs: config.bunker.approvalPage.expirySeconds * 1000, announce: (a) => approvalWeb?.announce(a) },
     wire: {
       requestsPerMinute: config.bunker.requestsPerMinute,
@@ -98,11 +110,23 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       },
     })
   }
-  await relay.ready
+  await runtime.ready
+  const admins = [...new Set([...config.admins, ...config.relays.admins])]
+  const manage = createManagement({
+    registry,
+    admins: () => admins,
+    authWindowSeconds: config.relays.authWindowSeconds,
+    onChange: (method, relayId, by) => log.info({ method, relay: relayId || '/', by }, 'relay management'),
+  })
   const server = await startServer({
     host: config.host,
     port: config.port,
-    route: (path) => (path === '/' ? relay : undefined),
+    route: registry.route,
+    relayPost: (r, post) => {
+      const hosted = registry.of(r)
+      return hosted ? manage(hosted, post) : { status: '404 Not Found', contentType: 'text/plain', body: 'not found' }
+    },
+    maxPostBytes: config.relays.maxRpcBytes,
     http: {
       '/healthz': () => ({ contentType: 'text/plain', body: 'ok\n' }),
       '/metrics': async () => ({ contentType: metrics.registry.contentType, body: await metrics.text() }),
@@ -122,7 +146,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   if (approvalWeb) log.info({ approval: approval.mode, url: `${baseUrl()}/approve` }, 'approval page on')
   return {
     relay,
+    registry,
     bunker,
+    bunkerUrls: () => bunkerHost.urls(),
     server,
     metrics,
     url,
@@ -131,8 +157,18 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     async close() {
       server.close()
       await bunker.close()
+      registry.close()
       relay.close()
+      await runtime.close()
       await env.close()
     },
   }
+}
+
+/** The relay the bunker runs on: "/" or a hosted relay, made with LNbits' defaults when missing; it may not be deleted. */
+async function bunkerRelay(registry: Registry, where: string): Promise<Hosted> {
+  const id = where === '/' ? '' : where
+  const hosted = registry.get(id) ?? (await registry.create(id, { settings: defaultSettings() }))
+  registry.protect(id, 'the bunker runs on it')
+  return hosted
 }

@@ -143,6 +143,30 @@ const pubkey = z.string().transform((v, ctx) => {
   return z.NEVER
 })
 
+/** Hosted relays (src/relays): the LNbits-style relays at /nostrrelay/<id> and NIP-86 management. */
+const relaysSchema = z
+  .object({
+    /** Global relay admins besides `admins` (hex or npub): NIP-86 on every relay, create and delete relays. */
+    admins: z.array(pubkey).default([]),
+    /** The relay the bunker runs on: "/" or a relay id; created with defaults when missing. */
+    bunker: z
+      .string()
+      .regex(/^(\/|[A-Za-z0-9._~-]{1,128})$/, '"/" or a relay id')
+      .default('/'),
+    /** Relays at /nostrrelay/<id> this process may host. */
+    maxRelays: z.number().int().nonnegative().default(10_000),
+    /** Largest NIP-86 request body (bytes). */
+    maxRpcBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    /** NIP-98: seconds an authorization event stays valid either side of now. */
+    authWindowSeconds: z.number().int().positive().max(600).default(60),
+  })
+  .strict()
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -180,6 +204,7 @@ export const configSchema = z
     limits: limitsSchema.default({}),
     query: querySchema.default({}),
     storage: storageSchema.prefault({}),
+    relays: relaysSchema.prefault({}),
     bunker: z
       .object({
         /** Seconds an unknown client's request waits for an admin's acl answer. */

@@ -69,7 +69,7 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv = process
   log.info({ data: config.data, host: app.server.host, port: app.server.port }, 'relay started')
   writeConnectionFile(config.data, app.bunker.adminPubkey, app.urls)
   process.stdout.write(`listening ${app.url}\n`)
-  process.stdout.write(`${app.bunker.connectionString(app.urls)}\n`)
+  process.stdout.write(`${app.bunker.connectionString(app.bunkerUrls())}\n`)
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -2,18 +2,19 @@
 // storage quota) and the writes they guard see one consistent state. These functions are
 // synchronous; the caller wraps them in `transaction()`, which lmdb-js batches with every other write
 // of the same event turn.
-import { ABORT, type Database } from 'lmdb'
+import { ABORT } from 'lmdb'
 import { dTag, expiration, isHex, type NostrEvent } from '../event.ts'
 import { DELETION_KIND, isAddressable, isReplaceable } from '../kinds.ts'
 import { deletedAddrKey, deletedIdKey, expiryKey, indexKeys, indexValue, replaceKey, usageKey, valueKind, type IndexKey } from './keys.ts'
+import type { Table } from './table.ts'
 
 export interface StoreDbs {
   /** id -> canonical JSON text of the event */
-  events: Database<string, string>
+  events: Table<string, string>
   /** index keys -> the event's kind and expiration (keys.ts: indexValue), checked without loading it */
-  index: Database<number, IndexKey>
+  index: Table<number, IndexKey>
   /** replaceable pointers [id, created_at], tombstones, the expiry queue and per-author usage */
-  meta: Database<unknown, IndexKey>
+  meta: Table<unknown, IndexKey>
 }
 
 /** What one author may keep in this store. Ephemeral events are never stored, so never counted. */

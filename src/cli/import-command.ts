@@ -2,6 +2,7 @@
 // this relay's data directory. Offline: the bunker holds its state in memory, so the relay must be
 // stopped (checked with DATA/nsecrelay.pid, which the import holds meanwhile so no relay starts on
 // it). All or nothing: everything is read and verified first, then written in one transaction.
+import { lnbitsImportCommand } from '../import/lnbits/command.ts'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
@@ -11,7 +12,7 @@ import { createScryptPool } from '../../plugin/bunker/scrypt-pool.ts'
 import { openBunkerState } from '../../plugin/bunker/state.ts'
 import { createTokenSeal } from '../../plugin/bunker/token-seal.ts'
 import { loadAdminKey, openVault, type VaultKey } from '../../plugin/bunker/vault.ts'
-import { openPrivateEnvironment } from '../app.ts'
+import { openPrivateEnvironment } from '../data.ts'
 import { loadConfig } from '../config.ts'
 import { bunkerTarget, keyConflict } from '../import/bunker-target.ts'
 import { ImportError } from '../import/errors.ts'
@@ -113,5 +114,7 @@ export function importCommand(): Command {
     .option('--keep-admin-key', "keep this bunker's identity key (default: take nsecbunkerd's, which LNbits and admin UIs address)")
     .option('--json', 'print the summary as JSON')
     .action((flags: Flags) => importNsecbunkerd(flags))
+  const io = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s), env: process.env }
+  imp.addCommand(lnbitsImportCommand(io, (code) => (process.exitCode = code)))
   return imp
 }

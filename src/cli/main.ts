@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     await program().parseAsync(argv, { from: 'user' })
-    return 0
+    return typeof process.exitCode === 'number' ? process.exitCode : 0 // a command that set its own
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode // commander has printed it
     if (err instanceof CliError) {
