@@ -34,10 +34,10 @@ export interface Limits {
   maxConnectionsPerIp: number
   /**
    * EVENTs a second from one address, over all its connections (process-wide, before the signature
-   * check), in bursts of ten seconds' worth; past it `OK false "rate-limited:"`. 0: no bound.
+   * check), in bursts of two seconds' worth; past it `OK false "rate-limited:"`. 0: no bound.
    */
   maxEventsPerSecondPerIp: number
-  /** Input bytes a second from one address (process-wide), bursts of ten seconds' worth; past it frames are dropped unread with a NOTICE. 0: no bound. */
+  /** Input bytes a second from one address (process-wide), bursts of two seconds' worth; past it frames are dropped unread with a NOTICE. 0: no bound. */
   maxInputBytesPerSecondPerIp: number
 }
 

@@ -100,7 +100,7 @@ export interface ServerOptions {
   /**
    * Work one address may make the process do, process-wide (every relay, every connection of it):
    * EVENTs a second (each is a signature check) and input bytes a second (each frame is parsed
-   * before anything can refuse it), each with bursts of ten seconds' worth; 0 or absent: no bound.
+   * before anything can refuse it), each with bursts of two seconds' worth; 0 or absent: no bound.
    */
   maxEventsPerSecondPerIp?: number
   maxInputBytesPerSecondPerIp?: number
@@ -302,7 +302,8 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
   const open = new Set<UWS.WebSocket<SocketData>>()
   const admission = createAdmission(opts.maxConnections ?? Number.POSITIVE_INFINITY, opts.maxConnectionsPerIp ?? Number.POSITIVE_INFINITY)
   const ipHeader = opts.clientIpHeader?.toLowerCase()
-  const BURST_SECONDS = 10
+  // short bursts: a burst is work done back to back, which everyone else waits behind
+  const BURST_SECONDS = 2
   const eventBudget = createAddressBudget(opts.maxEventsPerSecondPerIp ?? 0, (opts.maxEventsPerSecondPerIp ?? 0) * BURST_SECONDS)
   const inputBudget = createAddressBudget(opts.maxInputBytesPerSecondPerIp ?? 0, (opts.maxInputBytesPerSecondPerIp ?? 0) * BURST_SECONDS)
 
