@@ -17,9 +17,6 @@ export function isHex(s: unknown, length: number): boolean {
   return typeof s === 'string' && s.length === length && HEX.test(s)
 }
 
-// store/write.ts still imports the kind classes from here
-export { isAddressable, isEphemeral, isReplaceable } from './kinds.ts'
-
 /** First value of the first tag named `name`, or undefined. */
 export function tagValue(event: NostrEvent, name: string): string | undefined {
   for (const tag of event.tags) if (tag[0] === name) return tag[1]

@@ -13,8 +13,9 @@ export interface ConnectionInfo {
   readonly ip: string
   /** Pubkeys this connection authenticated as (NIP-42). */
   readonly authed: ReadonlySet<string>
-  /** Its open subscriptions, and the filter values they hold: what per-connection filter policies weigh. */
+  /** Its open subscriptions, their filters, and the filter values they hold: what per-connection filter policies weigh. */
   readonly subscriptions: number
+  readonly filters: number
   readonly filterValues: number
 }
 
@@ -27,6 +28,12 @@ export type RejectEvent = (event: NostrEvent, origin: Origin) => string | undefi
 export type RejectFilter = (filters: NormFilter[], conn: ConnectionInfo, verb: FilterVerb) => string | undefined
 export type OnConnection = (conn: ConnectionInfo) => void
 export type OnAccepted = (event: NostrEvent, origin: Origin) => void
+/** At upgrade, before the connection exists: a reason refuses it (the server answers 403 with it). */
+export type RejectConnection = (ip: string) => string | undefined
+/** Per event and reader, live and stored: true keeps the event from this connection. */
+export type PreventDelivery = (event: NostrEvent, conn: ConnectionInfo) => boolean
+/** Runs on a NIP-42 AUTH event that passed the standard checks (signature, challenge, time, relay URL). */
+export type RejectAuth = (event: NostrEvent, conn: ConnectionInfo) => string | undefined
 
 export interface Hooks {
   rejectEvent: RejectEvent[]
@@ -35,9 +42,27 @@ export interface Hooks {
   onDisconnect: OnConnection[]
   /** After an event is accepted (committed when stored) and before it is dispatched. */
   onAccepted: OnAccepted[]
+  rejectConnection: RejectConnection[]
+  preventDelivery: PreventDelivery[]
+  rejectAuth: RejectAuth[]
 }
 
-export const createHooks = (): Hooks => ({ rejectEvent: [], rejectFilter: [], onConnect: [], onDisconnect: [], onAccepted: [] })
+export const createHooks = (): Hooks => ({
+  rejectEvent: [],
+  rejectFilter: [],
+  onConnect: [],
+  onDisconnect: [],
+  onAccepted: [],
+  rejectConnection: [],
+  preventDelivery: [],
+  rejectAuth: [],
+})
+
+/** Whether any hook keeps the event from this reader; no cost when the list is empty. */
+export function deliveryPrevented(list: PreventDelivery[], event: NostrEvent, conn: ConnectionInfo): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i](event, conn)) return true
+  return false
+}
 
 export function firstRejection<A extends unknown[]>(list: Array<(...args: A) => string | undefined>, ...args: A): string | undefined {
   for (const hook of list) {

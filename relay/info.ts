@@ -7,6 +7,7 @@ export interface RelayInfo {
   description: string
   pubkey?: string
   contact?: string
+  icon?: string
   /** NIP-11: the URL of the software's project. */
   software: string
   version: string
@@ -22,12 +23,19 @@ export const packageInfo: Pick<RelayInfo, 'name' | 'software' | 'version'> = (()
   return { name: pkg.name, software: pkg.homepage, version: pkg.version }
 })()
 
-export function infoDocument(info: RelayInfo, limits: Limits, authRequired: boolean): Record<string, unknown> {
+/** What a relay adds to its document: fields of its own, and `limitation` entries its settings decide. */
+export interface Nip11Extra {
+  fields?: Record<string, unknown>
+  limitation?: Record<string, unknown>
+}
+
+export function infoDocument(info: RelayInfo, limits: Limits, extra: Nip11Extra = {}): Record<string, unknown> {
   return {
     name: info.name,
     description: info.description,
     ...(info.pubkey ? { pubkey: info.pubkey } : {}),
     ...(info.contact ? { contact: info.contact } : {}),
+    ...(info.icon ? { icon: info.icon } : {}),
     software: info.software,
     version: info.version,
     supported_nips: [...new Set([...NIPS, ...(info.extraNips ?? [])])].sort((a, b) => a - b),
@@ -41,9 +49,11 @@ export function infoDocument(info: RelayInfo, limits: Limits, authRequired: bool
       max_event_tags: limits.maxEventTags,
       ...(limits.maxPastSeconds > 0 ? { created_at_lower_limit: limits.maxPastSeconds } : {}),
       created_at_upper_limit: limits.maxFutureSeconds,
-      auth_required: authRequired,
+      auth_required: false,
       payment_required: false,
       restricted_writes: false,
+      ...extra.limitation,
     },
+    ...extra.fields,
   }
 }

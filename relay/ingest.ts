@@ -26,7 +26,9 @@ export interface Pipeline {
   store: EventStore
   dispatch: DispatchTable
   hooks: Hooks
+  /** Shared by the relays of a process: each relay's ids are kept under its own prefix. */
   recentEphemeral: RecentIds
+  recentPrefix: string
   stats: IngestStats
   verifier: Verifier
   onError: (err: unknown, where: string) => void
@@ -70,18 +72,18 @@ export function ingest(p: Pipeline, raw: unknown, origin: Origin, verified = fal
   return typeof check === 'string' ? afterCheck(p, e, origin, check) : check.then((c) => afterCheck(p, e, origin, c))
 }
 
-const isDuplicate = (p: Pipeline, e: NostrEvent): boolean => (isEphemeral(e.kind) ? p.recentEphemeral.has(e.id) : p.store.has(e.id))
+const isDuplicate = (p: Pipeline, e: NostrEvent): boolean => (isEphemeral(e.kind) ? p.recentEphemeral.has(p.recentPrefix + e.id) : p.store.has(e.id))
 
 async function afterCheck(p: Pipeline, e: NostrEvent, origin: Origin, check: Check): Promise<Outcome> {
   if (check === 'bad-id') return reject(p, 'invalid: event id does not match its contents')
   if (check === 'bad-sig') return reject(p, 'invalid: signature does not verify')
   // checked again: the same event may have arrived twice while its signature was being checked
-  if (isEphemeral(e.kind) && p.recentEphemeral.has(e.id)) return duplicate(p)
+  if (isEphemeral(e.kind) && p.recentEphemeral.has(p.recentPrefix + e.id)) return duplicate(p)
   const reason = firstRejection(p.hooks.rejectEvent, e, origin)
   if (reason) return reject(p, reason)
   const json = JSON.stringify(e)
   if (isEphemeral(e.kind)) {
-    p.recentEphemeral.add(e.id)
+    p.recentEphemeral.add(p.recentPrefix + e.id)
     return accept(p, e, json, origin)
   }
   try {

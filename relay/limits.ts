@@ -32,6 +32,13 @@ export interface Limits {
   maxConnections: number
   /** Open WebSocket connections from one address (an IPv6 address counts by its /64). */
   maxConnectionsPerIp: number
+  /**
+   * EVENTs a second from one address, over all its connections (process-wide, before the signature
+   * check), in bursts of two seconds' worth; past it `OK false "rate-limited:"`. 0: no bound.
+   */
+  maxEventsPerSecondPerIp: number
+  /** Input bytes a second from one address (process-wide), bursts of two seconds' worth; past it frames are dropped unread with a NOTICE. 0: no bound. */
+  maxInputBytesPerSecondPerIp: number
 }
 
 export const defaultLimits: Limits = {
@@ -50,6 +57,9 @@ export const defaultLimits: Limits = {
   maxEventsPerMinute: 0,
   maxConnections: 10_000,
   maxConnectionsPerIp: 100,
+  // Off by default: without clientIpHeader behind a reverse proxy every client shares one address.
+  maxEventsPerSecondPerIp: 0,
+  maxInputBytesPerSecondPerIp: 0,
 }
 
 /**

@@ -73,4 +73,6 @@ export const eoseFrame = (subId: string): string => str(['EOSE', subId])
 export const closedFrame = (subId: string, reason: string): string => str(['CLOSED', subId, reason])
 export const noticeFrame = (message: string): string => str(['NOTICE', message])
 export const authFrame = (challenge: string): string => str(['AUTH', challenge])
-export const countFrame = (subId: string, count: number): string => str(['COUNT', subId, { count }])
+/** NIP-45; `approximate` when the count stopped at its work bound. */
+export const countFrame = (subId: string, count: number, approximate = false): string =>
+  str(['COUNT', subId, approximate ? { count, approximate: true } : { count }])

@@ -1,34 +1,42 @@
 // A relay instance: the pipeline, the dispatch table, its sessions, and the host API plugins use.
-// Several instances can share one LMDB environment (each with its own store namespace); the server
-// routes URL paths to them.
+// Several instances share one LMDB environment (each with its own store namespace) and one runtime
+// (signature checks, purge timer: runtime.ts); the server routes URL paths to them.
 import { createDispatchTable } from './dispatch.ts'
 import type { NostrEvent } from './event.ts'
 import { normaliseFilters, type Filter, type NormFilter } from './filter.ts'
 import { createHooks, type Hooks, type Origin, type RejectEvent, type RejectFilter } from './hooks.ts'
-import { infoDocument, packageInfo, type RelayInfo } from './info.ts'
+import { infoDocument, packageInfo, type Nip11Extra, type RelayInfo } from './info.ts'
 import { ingest, type Outcome, type Pipeline } from './ingest.ts'
 import { defaultLimits, type Limits } from './limits.ts'
 import { createdAtWithin, maxEventTags, notExpired, protectedEvents } from './policy/events.ts'
 import { maxConnectionValues, maxFilters, maxFilterValues, maxHeldValues, maxSubscriptions } from './policy/filters.ts'
 import { eventsPerMinute } from './policy/rate.ts'
-import { createRecentIds } from './recent.ts'
+import { createRuntime, type RelayRuntime } from './runtime.ts'
 import { nowSeconds } from './time.ts'
-import { createVerifier } from './verify-pool.ts'
 import { openSession, type Session, type Transport } from './session.ts'
 import type { EventStore } from './store/store.ts'
+import { defaultQuerySettings, type QuerySettings, type StreamHost } from './stream.ts'
 
-export type { Outcome, Origin, Filter, NostrEvent, Hooks, Transport, Session, Limits, RelayInfo }
+export type { Outcome, Origin, Filter, NostrEvent, Hooks, Transport, Session, Limits, RelayInfo, QuerySettings, RelayRuntime, Nip11Extra }
 /** The NIP-01 id hash, for plugins that sign: one serialisation for checking and signing. */
 export { eventHash } from './verify.ts'
 
 export interface RelayOptions {
   store: EventStore
+  /** What the relays of one process share; without it the relay makes (and closes) its own. */
+  runtime?: RelayRuntime
+  /** Unique per relay of a runtime: keeps its ephemeral ids apart from the others'. */
+  runtimeKey?: string
   limits?: Partial<Limits>
+  /** Paging of stored results and COUNT bounds (stream.ts). */
+  query?: Partial<QuerySettings>
   info?: Partial<RelayInfo>
   /** Public URLs of this relay, checked against NIP-42 relay tags; empty accepts any. */
-  urls?: string[]
-  /** Worker threads for signature checks; 0 checks everything on the main thread. */
+  urls?: string[] | (() => string[])
+  /** Worker threads for signature checks (of a runtime of its own); 0 checks everything on the main thread. */
   verifyWorkers?: number
+  /** Read at each NIP-11 request: fields and limitation entries a relay's own settings decide. */
+  nip11?: () => Nip11Extra
   /** Receives unexpected errors (a failed commit, a throwing sink); never secrets. */
   onError?: (err: unknown, where: string) => void
 }
@@ -58,6 +66,7 @@ export interface Relay {
    */
   publish(event: NostrEvent, origin?: Origin, opts?: { signedHere?: boolean }): Promise<Outcome>
   readonly hooks: Hooks
+  /** `defaultLimit` and `maxLimit` are read at each query: they may be changed on a live relay. */
   readonly limits: Limits
   readonly stats: RelayStats
   /** Opens a session for a new client connection. */
@@ -65,6 +74,10 @@ export interface Relay {
   info(): Record<string, unknown>
   /** Adds NIP numbers to the NIP-11 document (plugins declare what they add). */
   addNips(...nips: number[]): void
+  /** Changes name, description, pubkey, contact or icon of the NIP-11 document. */
+  setInfo(patch: Partial<Pick<RelayInfo, 'name' | 'description' | 'pubkey' | 'contact' | 'icon'>>): void
+  /** Sends every client a NOTICE and closes its connection; the relay itself stays usable. */
+  disconnectAll(notice: string): void
   /** Resolves once the relay can take load at full speed (its signature-check workers loaded). */
   readonly ready: Promise<void>
   /** Stops timers and closes every live session. */
@@ -82,7 +95,7 @@ function eventPolicy(limits: Limits): RejectEvent[] {
   ]
 }
 
-/** The read policy from the limits: the cheap shape checks first, then what the REQ would hold. */
+/** The read policy from the limits: the cheap shape checks first, then what the REQ would hold (over every relay of the process). */
 function filterPolicy(limits: Limits, heldValues: () => number): RejectFilter[] {
   return [
     maxFilters(limits.maxFilters),
@@ -97,17 +110,20 @@ export function createRelay(opts: RelayOptions): Relay {
   const limits: Limits = { ...defaultLimits, ...opts.limits }
   const onError = opts.onError ?? ((err, where) => console.error(`relay error in ${where}:`, err))
   const counters = { subscriptions: 0, reqs: 0, filterValues: 0 }
+  const ownRuntime = opts.runtime === undefined
+  const runtime = opts.runtime ?? createRuntime({ verifyWorkers: opts.verifyWorkers, onError })
   const hooks = createHooks()
   hooks.rejectEvent.push(...eventPolicy(limits))
-  hooks.rejectFilter.push(...filterPolicy(limits, () => counters.filterValues))
+  hooks.rejectFilter.push(...filterPolicy(limits, () => runtime.held.filterValues))
   const dispatch = createDispatchTable((err) => onError(err, 'sink'))
   const pipeline: Pipeline = {
     store: opts.store,
     dispatch,
     hooks,
-    recentEphemeral: createRecentIds(100_000),
+    recentEphemeral: runtime.recentEphemeral,
+    recentPrefix: opts.runtimeKey ?? '',
     stats: { accepted: 0, rejected: 0, duplicate: 0 },
-    verifier: createVerifier(opts.verifyWorkers ?? 0),
+    verifier: runtime.verifier,
     onError,
   }
   const info: RelayInfo = {
@@ -115,25 +131,20 @@ export function createRelay(opts: RelayOptions): Relay {
     description: 'A Nostr relay with a built-in NIP-46 bunker',
     ...opts.info,
   }
-  const sessions = new Set<Session>()
-  const closers = new Set<Transport>()
 
   const withLimit = (f: NormFilter) => ({ filter: f, limit: Math.min(f.limit ?? limits.defaultLimit, limits.maxLimit) })
-  const purge = setInterval(() => {
-    opts.store.purgeExpired(nowSeconds()).catch((err) => onError(err, 'purge'))
-  }, 60_000)
-  purge.unref()
-
+  const queries = queryHost(opts.store, limits, { ...defaultQuerySettings, ...opts.query }, withLimit, (err) => onError(err, 'query'))
+  const unpurge = runtime.purge(opts.store)
+  const urls = opts.urls
   const sessionContext = {
     pipeline,
     limits,
-    relayUrls: () => opts.urls ?? [],
+    relayUrls: typeof urls === 'function' ? urls : () => urls ?? [],
     counters,
-    query(filters: NormFilter[], send: (json: string) => void) {
-      for (const found of opts.store.query(filters.map(withLimit), nowSeconds())) send(found.json)
-    },
-    count: (filters: NormFilter[]) => opts.store.count(filters, nowSeconds(), limits.maxLimit),
+    held: runtime.held,
+    queries,
   }
+  const sessions = new Map<Transport, Session>()
 
   return {
     subscribe(raws, sink) {
@@ -145,7 +156,7 @@ export function createRelay(opts: RelayOptions): Relay {
     publish: (event, origin = { type: 'local' }, o = {}) => ingest(pipeline, event, origin, o.signedHere === true),
     hooks,
     limits,
-    ready: pipeline.verifier.ready,
+    ready: runtime.ready,
     stats: {
       get connections() {
         return sessions.size
@@ -169,27 +180,65 @@ export function createRelay(opts: RelayOptions): Relay {
     },
     attach(transport) {
       const session = openSession(sessionContext, transport)
-      sessions.add(session)
-      closers.add(transport)
+      sessions.set(transport, session)
       const detach = session.detach
       return {
         info: session.info,
         receive: session.receive,
+        drain: session.drain,
+        notice: session.notice,
         detach() {
-          sessions.delete(session)
-          closers.delete(transport)
+          sessions.delete(transport)
           detach()
         },
       }
     },
-    info: () => infoDocument(info, limits, false),
+    info: () => infoDocument(info, limits, opts.nip11?.()),
     addNips(...nips) {
       info.extraNips = [...(info.extraNips ?? []), ...nips]
     },
-    close() {
-      clearInterval(purge)
-      for (const t of [...closers]) t.close()
-      void pipeline.verifier.close()
+    setInfo(patch) {
+      Object.assign(info, patch)
     },
+    disconnectAll(notice) {
+      for (const [t, session] of [...sessions]) {
+        session.notice(notice)
+        t.close(notice)
+      }
+    },
+    close() {
+      unpurge()
+      for (const t of [...sessions.keys()]) t.close()
+      if (ownRuntime) void runtime.close()
+    },
+  }
+}
+
+/**
+ * Stored queries for sessions. A page and the pause threshold stay well under the slow-consumer
+ * bound (maxBufferedBytes), so a stream that respects them is never cut by it. A COUNT counts every
+ * match (a filter's own limit, when given, still caps it) until its work budget runs out.
+ */
+function queryHost(
+  store: EventStore,
+  limits: Limits,
+  settings: QuerySettings,
+  withLimit: (f: NormFilter) => { filter: NormFilter; limit: number },
+  onError: (err: unknown) => void,
+): StreamHost {
+  const quarter = Math.max(1, Math.floor(limits.maxBufferedBytes / 4))
+  const effective = { ...settings, pageBytes: Math.min(settings.pageBytes, quarter), highWaterBytes: Math.min(settings.highWaterBytes, quarter) }
+  return {
+    settings: effective,
+    maxJobs: limits.maxSubscriptions,
+    onError,
+    query: (filters) => store.cursor({ filters: filters.map(withLimit), now: nowSeconds(), scanBudget: settings.scanBudget }),
+    count: (filters) =>
+      store.cursor({
+        filters: filters.map((filter) => ({ filter, limit: filter.limit ?? Number.POSITIVE_INFINITY })),
+        now: nowSeconds(),
+        scanBudget: settings.countBudget,
+        count: true,
+      }),
   }
 }

@@ -3,6 +3,8 @@
 import { createRequire } from 'node:module'
 import type * as UWS from 'uWebSockets.js'
 import { addressKey, forwardedAddress } from './address.ts'
+import { createAddressBudget } from './policy/address-budget.ts'
+import { firstRejection } from './hooks.ts'
 import type { Relay, Session } from './relay.ts'
 
 const require = createRequire(import.meta.url)
@@ -25,6 +27,8 @@ export interface HttpReply {
   status?: string
   contentType: string
   body: string
+  /** Further response headers (Location, Set-Cookie, security headers). */
+  headers?: ReadonlyArray<readonly [string, string]>
 }
 
 /** What an HTTP route may read of its request (uWS requests are gone once the handler returns). */
@@ -34,13 +38,51 @@ export interface HttpRequestInfo {
   host: string
 }
 
+/** What a prefix route reads: the request with its headers copied and its body read (bounded). */
+export interface HttpRouteRequest extends HttpRequestInfo {
+  /** Lower case, as uWS reports it. */
+  method: string
+  path: string
+  /** A request header by lower-case name, '' when absent. */
+  header(name: string): string
+  body: string
+}
+
+/**
+ * Routes for a path and everything under it (`/approve` serves `/approve` and `/approve/...`), any
+ * method. A body longer than `maxBodyBytes` is answered 413 without being read further. Their
+ * replies carry no CORS headers: they are pages for a browser, not an API for other origins.
+ */
+export interface PrefixRoute {
+  prefix: string
+  maxBodyBytes: number
+  handle(req: HttpRouteRequest): HttpReply | Promise<HttpReply>
+}
+
+/** A POST to a relay's own URL (NIP-86 management), its body read whole within `maxPostBytes`. */
+export interface RelayPost {
+  /** The URL path, query string (without `?`) and the headers a handler may need. */
+  path: string
+  query: string
+  host: string
+  contentType: string
+  authorization: string
+  body: Buffer
+}
+
 export interface ServerOptions {
   host: string
   port: number
   /** Relay serving a URL path ("/" for the default relay), or undefined for 404. */
   route: (path: string) => Relay | undefined
+  /** Answers POSTs to a relay's URL; absent: 405. */
+  relayPost?: (relay: Relay, req: RelayPost) => HttpReply | Promise<HttpReply>
+  /** Largest POST body read (default 64 KiB); a larger one gets 413 unread. */
+  maxPostBytes?: number
   /** Extra HTTP GET routes by exact path (/metrics, /healthz, ...). */
   http?: Record<string, (req: HttpRequestInfo) => HttpReply | Promise<HttpReply>>
+  /** Routes for a path prefix, any method, bounded body (the approval page). */
+  prefixRoutes?: PrefixRoute[]
   /**
    * Hard cap on a frame: uWS reads the length from the frame header and closes the connection
    * before buffering a byte more; a stalled partial frame holds at most this much. Below
@@ -55,6 +97,13 @@ export interface ServerOptions {
    */
   maxConnections?: number
   maxConnectionsPerIp?: number
+  /**
+   * Work one address may make the process do, process-wide (every relay, every connection of it):
+   * EVENTs a second (each is a signature check) and input bytes a second (each frame is parsed
+   * before anything can refuse it), each with bursts of two seconds' worth; 0 or absent: no bound.
+   */
+  maxEventsPerSecondPerIp?: number
+  maxInputBytesPerSecondPerIp?: number
   /** Header naming the client's address, set by a reverse proxy in front (x-forwarded-for, x-real-ip). */
   clientIpHeader?: string
 }
@@ -73,26 +122,83 @@ interface SocketData {
   addressKey: string
   session?: Session
   closed: boolean
+  /** When this socket was last told its input is over budget (told at most once a second). */
+  throttledAt: number
 }
 
 const CORS = [
   ['Access-Control-Allow-Origin', '*'],
-  ['Access-Control-Allow-Headers', '*'],
-  ['Access-Control-Allow-Methods', 'GET, OPTIONS'],
+  ['Access-Control-Allow-Headers', '*, Authorization'], // `*` does not cover Authorization (NIP-98 from a browser)
+  ['Access-Control-Allow-Methods', 'GET, POST, OPTIONS'],
 ] as const
 
 const normalisePath = (url: string): string => (url.length > 1 ? url.replace(/\/+$/, '') || '/' : '/')
 const decoder = new TextDecoder()
 
-function reply(res: UWS.HttpResponse, r: HttpReply): void {
+function reply(res: UWS.HttpResponse, r: HttpReply, cors = true, closeConnection = false): void {
   res.writeStatus(r.status ?? '200 OK')
-  for (const [k, v] of CORS) res.writeHeader(k, v)
-  res.writeHeader('Content-Type', r.contentType).end(r.body)
+  if (cors) for (const [k, v] of CORS) res.writeHeader(k, v)
+  for (const [k, v] of r.headers ?? []) res.writeHeader(k, v)
+  res.writeHeader('Content-Type', r.contentType).end(r.body, closeConnection)
+}
+
+const TOO_LARGE: HttpReply = { status: '413 Payload Too Large', contentType: 'text/plain', body: 'request body too large\n' }
+const FAILED: HttpReply = { status: '500 Internal Server Error', contentType: 'text/plain', body: 'error' }
+
+const underPrefix = (path: string, prefix: string): boolean => path === prefix || path.startsWith(`${prefix}/`)
+
+/** Copies what the handler may read: uWS requests are gone once this callback returns. */
+function copyHeaders(req: UWS.HttpRequest): Map<string, string> {
+  const headers = new Map<string, string>()
+  req.forEach((k, v) => {
+    const before = headers.get(k)
+    headers.set(k, before === undefined ? v : `${before}${k === 'cookie' ? '; ' : ', '}${v}`)
+  })
+  return headers
+}
+
+/** Reads the body up to `max` bytes; calls `done` once, with undefined when it is longer. */
+function readBody(res: UWS.HttpResponse, max: number, done: (body: Buffer | undefined) => void): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  let over = false
+  res.onData((chunk, isLast) => {
+    if (over) return
+    size += chunk.byteLength
+    if (size > max) {
+      over = true
+      return done(undefined)
+    }
+    chunks.push(Buffer.from(chunk.slice(0))) // uWS neuters the chunk when this returns
+    if (isLast) done(Buffer.concat(chunks))
+  })
+}
+
+function servePrefixRoute(route: PrefixRoute, path: string, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
+  let aborted = false
+  res.onAborted(() => (aborted = true))
+  const headers = copyHeaders(req)
+  const method = req.getMethod()
+  const base = { query: req.getQuery() ?? '', host: req.getHeader('host'), method, path, header: (name: string) => headers.get(name) ?? '' }
+  const send = (r: HttpReply, close = false): void => {
+    if (!aborted) res.cork(() => reply(res, r, false, close))
+  }
+  if (Number(headers.get('content-length') ?? 0) > route.maxBodyBytes) return send(TOO_LARGE, true)
+  const run = (body: Buffer | undefined) => {
+    if (body === undefined) return send(TOO_LARGE, true)
+    Promise.resolve({ ...base, body: body.toString('utf8') })
+      .then((r) => route.handle(r))
+      .then(send, () => send(FAILED))
+  }
+  if (method === 'get' || method === 'head') return run(Buffer.alloc(0))
+  readBody(res, route.maxBodyBytes, run)
 }
 
 function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
   const path = normalisePath(req.getUrl())
   const method = req.getMethod()
+  const prefixed = opts.prefixRoutes?.find((r) => underPrefix(path, r.prefix))
+  if (prefixed) return servePrefixRoute(prefixed, path, res, req)
   if (method === 'options')
     return void res
       .writeStatus('204 No Content')
@@ -109,15 +215,57 @@ function serveHttp(opts: ServerOptions, res: UWS.HttpResponse, req: UWS.HttpRequ
       .then(extra)
       .then(
         (r) => !aborted && res.cork(() => reply(res, r)),
-        () => !aborted && res.cork(() => reply(res, { status: '500 Internal Server Error', contentType: 'text/plain', body: 'error' })),
+        () => !aborted && res.cork(() => reply(res, FAILED)),
       )
     return
   }
   const relay = opts.route(path)
   if (!relay) return reply(res, { status: '404 Not Found', contentType: 'text/plain', body: 'not found' })
+  if (method === 'post') return servePost(opts, relay, path, res, req)
   if (req.getHeader('accept').includes('application/nostr+json'))
     return reply(res, { contentType: 'application/nostr+json', body: JSON.stringify(relay.info()) })
   reply(res, { contentType: 'text/plain', body: 'This is a Nostr relay: connect with a WebSocket client.\n' })
+}
+
+const TEXT = 'text/plain'
+
+/** A close frame's reason holds at most 123 bytes of UTF-8; cut at a character, not inside one. */
+function closeReason(text: string): string {
+  let s = text
+  while (Buffer.byteLength(s) > 123) s = s.slice(0, -1)
+  return s
+}
+
+/** Reads a POST body within the bound, then hands it to the relay's handler. */
+function servePost(opts: ServerOptions, relay: Relay, path: string, res: UWS.HttpResponse, req: UWS.HttpRequest): void {
+  if (!opts.relayPost) return reply(res, { status: '405 Method Not Allowed', contentType: TEXT, body: 'method not allowed' })
+  const max = opts.maxPostBytes ?? 64 * 1024
+  const declared = Number(req.getHeader('content-length') || '0')
+  if (!(declared <= max)) return reply(res, { status: '413 Payload Too Large', contentType: TEXT, body: `body larger than ${max} bytes` })
+  const handler = opts.relayPost
+  const head = {
+    path,
+    query: req.getQuery() ?? '',
+    host: req.getHeader('host'),
+    contentType: req.getHeader('content-type'),
+    authorization: req.getHeader('authorization'),
+  }
+  let done = false
+  res.onAborted(() => (done = true))
+  readBody(res, max, (body) => {
+    if (done) return
+    if (body === undefined) {
+      done = true
+      return void res.cork(() => reply(res, { status: '413 Payload Too Large', contentType: TEXT, body: `body larger than ${max} bytes` }))
+    }
+    Promise.resolve({ ...head, body })
+      .then((post) => handler(relay, post))
+      .then(
+        (r) => !done && res.cork(() => reply(res, r)),
+        () => !done && res.cork(() => reply(res, { status: '500 Internal Server Error', contentType: TEXT, body: 'error' })),
+      )
+      .finally(() => (done = true))
+  })
 }
 
 /** Open connections per address key, and the answer to one more. */
@@ -154,6 +302,10 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
   const open = new Set<UWS.WebSocket<SocketData>>()
   const admission = createAdmission(opts.maxConnections ?? Number.POSITIVE_INFINITY, opts.maxConnectionsPerIp ?? Number.POSITIVE_INFINITY)
   const ipHeader = opts.clientIpHeader?.toLowerCase()
+  // short bursts: a burst is work done back to back, which everyone else waits behind
+  const BURST_SECONDS = 2
+  const eventBudget = createAddressBudget(opts.maxEventsPerSecondPerIp ?? 0, (opts.maxEventsPerSecondPerIp ?? 0) * BURST_SECONDS)
+  const inputBudget = createAddressBudget(opts.maxInputBytesPerSecondPerIp ?? 0, (opts.maxInputBytesPerSecondPerIp ?? 0) * BURST_SECONDS)
 
   app.ws<SocketData>('/*', {
     compression: uws.DISABLED,
@@ -166,11 +318,13 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!relay) return void res.writeStatus('404 Not Found').end('no relay at this path')
       const socketIp = decoder.decode(res.getRemoteAddressAsText())
       const ip = ipHeader ? forwardedAddress(req.getHeader(ipHeader), socketIp) : socketIp
+      const barred = firstRejection(relay.hooks.rejectConnection, ip)
+      if (barred) return void res.writeStatus('403 Forbidden').writeHeader('Content-Type', TEXT).end(`${barred}\n`)
       const key = addressKey(ip)
       const refused = admission.refusal(key)
       if (refused) return void res.writeStatus(refused).writeHeader('Retry-After', '10').writeHeader('Content-Type', 'text/plain').end(REFUSALS[refused])
       res.upgrade<SocketData>(
-        { relay, ip, addressKey: key, closed: false },
+        { relay, ip, addressKey: key, closed: false, throttledAt: 0 },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -191,14 +345,30 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
           ws.cork(() => ws.send(frame, false))
           if (!data.closed && ws.getBufferedAmount() > maxBuffered) ws.end(1008, 'slow consumer: too much unsent data')
         },
-        close() {
-          if (!data.closed) ws.end(1001, 'relay shutting down')
+        close(reason) {
+          if (!data.closed) ws.end(1001, closeReason(reason ?? 'relay shutting down'))
         },
+        buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
+        admitEvent: () => eventBudget.take(data.addressKey, 1, Date.now()),
       })
+    },
+    drain(ws) {
+      // Paused streams of stored events go on from here (relay/stream.ts).
+      const data = ws.getUserData()
+      if (!data.closed) data.session?.drain()
     },
     message(ws, message, isBinary) {
       const data = ws.getUserData()
       if (isBinary) return data.session!.receive('binary', 0) // answered with a NOTICE: not JSON
+      const now = Date.now()
+      if (!inputBudget.take(data.addressKey, message.byteLength, now)) {
+        // dropped unread: parsing it is the cost being bounded; a flood gets one NOTICE a second
+        if (now - data.throttledAt >= 1000) {
+          data.throttledAt = now
+          data.session!.notice('rate-limited: too much input from your address; frames are being dropped')
+        }
+        return
+      }
       data.session!.receive(decoder.decode(message), message.byteLength)
     },
     close(ws) {

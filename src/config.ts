@@ -1,4 +1,4 @@
-// Configuration: defaults < config file (JSON) < environment < command line, validated by zod.
+// Configuration: defaults < config file (JSON, comments allowed) < environment < command line, validated by zod.
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -6,6 +6,7 @@ import { nip19 } from 'nostr-tools'
 import { z } from 'zod'
 import { secp256k1 } from '../native/secp256k1/index.ts'
 import { isHex } from '../relay/event.ts'
+import { stripJsonComments } from './jsonc.ts'
 import { bridgeSchema } from './bridge/config.ts'
 
 const limitsSchema = z
@@ -23,6 +24,8 @@ const limitsSchema = z
     maxPastSeconds: z.number().int().nonnegative(),
     maxBufferedBytes: z.number().int().positive(),
     maxEventsPerMinute: z.number().int().nonnegative(),
+    maxEventsPerSecondPerIp: z.number().int().nonnegative(),
+    maxInputBytesPerSecondPerIp: z.number().int().nonnegative(),
     maxConnections: z.number().int().positive(),
     maxConnectionsPerIp: z.number().int().positive(),
   })
@@ -79,6 +82,58 @@ const accountsSchema = z
   })
   .strict()
 
+/** Paging of stored results and COUNT bounds (relay/stream.ts, where each is explained). */
+const querySchema = z
+  .object({
+    pageEvents: z.number().int().positive(),
+    pageBytes: z.number().int().positive(),
+    pageWork: z.number().int().positive(),
+    highWaterBytes: z.number().int().positive(),
+    maxStreams: z.number().int().positive(),
+    liveBufferBytes: z.number().int().nonnegative(),
+    scanBudget: z.number().int().positive(),
+    countBudget: z.number().int().positive(),
+  })
+  .partial()
+  .strict()
+
+/**
+ * What one author may keep stored (JSON bytes and events; ephemeral events are not stored). On by
+ * default at a bound no ordinary user reaches, so one key cannot fill the disk; `block` refuses the
+ * event (nothing acknowledged is ever lost), `prune` deletes the author's oldest regular events.
+ * 0 lifts a bound.
+ */
+const storageSchema = z
+  .object({
+    quotaBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(100 * 1024 * 1024),
+    quotaEvents: z.number().int().nonnegative().default(100_000),
+    quotaAction: z.enum(['block', 'prune']).default('block'),
+  })
+  .strict()
+
+/** The approval page (auth_url) for unknown clients' requests; README "Approval page". */
+const approvalPageSchema = z
+  .object({
+    /** Public http(s) URL of this server; default: the first public URL, ws -> http, wss -> https. */
+    url: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'an http(s) URL')
+      .optional(),
+    /** How long a request waits for a decision on the page (or an acl answer) before it is refused. */
+    expirySeconds: z.number().int().min(1).max(86_400).default(300),
+    /** Life of the one-time login link printed in the log (one live at a time). */
+    loginLinkSeconds: z.number().int().min(10).max(86_400).default(300),
+    /** Life of an admin's page session, and how many sessions are kept (the oldest goes first). */
+    sessionSeconds: z.number().int().min(60).max(604_800).default(3600),
+    maxSessions: z.number().int().min(1).max(1000).default(16),
+  })
+  .strict()
+
 const pubkey = z.string().transform((v, ctx) => {
   if (isHex(v, 64)) return v
   try {
@@ -88,6 +143,30 @@ const pubkey = z.string().transform((v, ctx) => {
   ctx.addIssue({ code: 'custom', message: `not an npub or hex pubkey: ${v.slice(0, 70)}` })
   return z.NEVER
 })
+
+/** Hosted relays (src/relays): the LNbits-style relays at /nostrrelay/<id> and NIP-86 management. */
+const relaysSchema = z
+  .object({
+    /** Global relay admins besides `admins` (hex or npub): NIP-86 on every relay, create and delete relays. */
+    admins: z.array(pubkey).default([]),
+    /** The relay the bunker runs on: "/" or a relay id; created with defaults when missing. */
+    bunker: z
+      .string()
+      .regex(/^(\/|[A-Za-z0-9._~-]{1,128})$/, '"/" or a relay id')
+      .default('/'),
+    /** Relays at /nostrrelay/<id> this process may host. */
+    maxRelays: z.number().int().nonnegative().default(10_000),
+    /** Largest NIP-86 request body (bytes). */
+    maxRpcBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    /** NIP-98: seconds an authorization event stays valid either side of now. */
+    authWindowSeconds: z.number().int().positive().max(600).default(60),
+  })
+  .strict()
 
 export const configSchema = z
   .object({
@@ -121,7 +200,12 @@ export const configSchema = z
       .regex(/^[A-Za-z0-9-]+$/)
       .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** pretty: one readable line per entry; json: JSON lines. Default: pretty when stderr is a TTY. */
+    logFormat: z.enum(['pretty', 'json']).optional(),
     limits: limitsSchema.default({}),
+    query: querySchema.default({}),
+    storage: storageSchema.prefault({}),
+    relays: relaysSchema.prefault({}),
     bunker: z
       .object({
         /** Seconds an unknown client's request waits for an admin's acl answer. */
@@ -159,6 +243,12 @@ export const configSchema = z
         maxRememberedRequests: z.number().int().positive().default(200_000),
         /** Requests waiting on an admin's acl answer, in total; more are refused at once. */
         maxPendingApprovals: z.number().int().positive().default(100),
+        /**
+         * How an unknown client's request is approved: `acl` questions to the admins, the approval
+         * `page` (auth_url), or `both`. Default: both when a public HTTP URL is known, else acl.
+         */
+        approval: z.enum(['acl', 'page', 'both']).optional(),
+        approvalPage: approvalPageSchema.prefault({}),
       })
       .strict()
       .prefault({}), // an absent `bunker` is parsed as {}, so the field defaults above apply
@@ -179,7 +269,11 @@ const splitList = (s: string | undefined): string[] | undefined =>
 
 function readFileConfig(path: string | undefined): Record<string, unknown> {
   if (!path) return {}
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+  try {
+    return JSON.parse(stripJsonComments(readFileSync(path, 'utf8'))) as Record<string, unknown>
+  } catch (err) {
+    throw new Error(`config file ${path}: ${(err as Error).message}`)
+  }
 }
 
 function vaultSecretFrom(env: NodeJS.ProcessEnv): string | undefined {
@@ -190,14 +284,15 @@ function vaultSecretFrom(env: NodeJS.ProcessEnv): string | undefined {
 
 const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
 
-export const USAGE = `usage: npm start -- [options]
+export const USAGE = `usage: nsecrelay start [options]   (or: npm start -- [options])
   --host H           bind address (env NSECRELAY_HOST, default 127.0.0.1)
   --port P           port, 0 for any free one (env NSECRELAY_PORT, default 7777)
   --data DIR         LMDB data directory (env NSECRELAY_DATA, default ./data)
   --admin KEY        admin npub or hex pubkey, repeatable (env NSECRELAY_ADMINS, comma separated)
   --public-url URL   URL clients reach this relay at, repeatable
-  --config FILE      JSON config file (env NSECRELAY_CONFIG)
+  --config FILE      config file, JSON with comments (env NSECRELAY_CONFIG; nsecrelay init writes one)
   --log-level L      fatal|error|warn|info|debug|trace|silent (env NSECRELAY_LOG_LEVEL)
+  --log-format F     pretty|json (env NSECRELAY_LOG_FORMAT; default pretty on a terminal, else json)
   --upstream URL     ws(s):// relay the bunker is also reached through, repeatable
                      (env NSECRELAY_UPSTREAMS, comma separated; config bridge.upstreams)
   vault secret: env NSECRELAY_VAULT_SECRET or NSECRELAY_VAULT_SECRET_FILE`
@@ -214,6 +309,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       'public-url': { type: 'string', multiple: true },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       upstream: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -227,6 +323,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     data: env.NSECRELAY_DATA,
     admins: splitList(env.NSECRELAY_ADMINS),
     logLevel: env.NSECRELAY_LOG_LEVEL,
+    logFormat: env.NSECRELAY_LOG_FORMAT,
     vaultSecret: vaultSecretFrom(env),
   })
   const fromArgs = defined({
@@ -236,6 +333,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     admins: values.admin,
     publicUrls: values['public-url'],
     logLevel: values['log-level'],
+    logFormat: values['log-format'],
   })
   const upstreams = values.upstream ?? splitList(env.NSECRELAY_UPSTREAMS)
   const bridge = upstreams ? { bridge: { ...(file.bridge as object), upstreams: upstreams.map((url) => ({ url })) } } : {}

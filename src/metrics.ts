@@ -1,6 +1,8 @@
 // Prometheus metrics (prom-client). Relay counters are read from relay.stats at scrape time, so the
-// hot path pays nothing for them. Label values come from fixed sets only: a label per name a
-// stranger can choose would let them grow the registry (and every scrape) without bound.
+// hot path pays nothing for them; each carries a `relay` label (its path: "/", "/nostrrelay/<id>"),
+// whose values only admins create (bounded by relays.maxRelays). Other label values come from fixed
+// sets only: a label per name a stranger can choose would let them grow the registry (and every
+// scrape) without bound.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Relay } from '../relay/relay.ts'
 import { REFUSALS, type WireStats } from '../plugin/bunker/wire.ts'
@@ -35,7 +37,10 @@ function boundedLabels(max: number): (name: string) => string {
   }
 }
 
-export function createMetrics(relay: Relay, wire?: WireStats): Metrics {
+/** The relays a scrape reports, each with its label. */
+export type RelaySource = () => Iterable<{ label: string; relay: Relay }>
+
+export function createMetrics(relays: RelaySource, wire?: WireStats): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const gauge = (name: string, help: string, read: () => number) =>
@@ -47,12 +52,23 @@ export function createMetrics(relay: Relay, wire?: WireStats): Metrics {
         this.set(read())
       },
     })
-  gauge('nsecrelay_connections', 'Open WebSocket connections', () => relay.stats.connections)
-  gauge('nsecrelay_subscriptions', 'Open client subscriptions', () => relay.stats.subscriptions)
-  gauge('nsecrelay_dispatch_entries', 'Live subscriptions and in-process sinks in the dispatch table', () => relay.stats.liveSinks)
-  gauge('nsecrelay_events_accepted_total', 'Events accepted since start', () => relay.stats.events.accepted)
-  gauge('nsecrelay_events_rejected_total', 'Events rejected since start', () => relay.stats.events.rejected)
-  gauge('nsecrelay_reqs_total', 'REQs served since start', () => relay.stats.reqs)
+  const perRelay = (name: string, help: string, read: (r: Relay) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['relay'] as const,
+      registers: [registry],
+      collect() {
+        this.reset() // a deleted relay's series go with it
+        for (const { label, relay } of relays()) this.set({ relay: label }, read(relay))
+      },
+    })
+  perRelay('nsecrelay_connections', 'Open WebSocket connections', (r) => r.stats.connections)
+  perRelay('nsecrelay_subscriptions', 'Open client subscriptions', (r) => r.stats.subscriptions)
+  perRelay('nsecrelay_dispatch_entries', 'Live subscriptions and in-process sinks in the dispatch table', (r) => r.stats.liveSinks)
+  perRelay('nsecrelay_events_accepted_total', 'Events accepted since start', (r) => r.stats.events.accepted)
+  perRelay('nsecrelay_events_rejected_total', 'Events rejected since start', (r) => r.stats.events.rejected)
+  perRelay('nsecrelay_reqs_total', 'REQs served since start', (r) => r.stats.reqs)
   const bunkerService = new Histogram({
     name: 'nsecrelay_bunker_service_seconds',
     help: 'Bunker service time per request: accepted by the relay to reply dispatched',

@@ -12,8 +12,11 @@ const usable = (p: Permission, now: number): boolean => p.allowed && (p.expiresA
 export function decide(state: BunkerState, user: KeyUser | undefined, method: string, kind: number | undefined, now: number): Decision {
   if (!user) return { decision: 'ask' }
   if (user.revokedAt !== null) return { decision: 'deny', reason: 'this client was revoked' }
+  const perms = state.permsOf(user.id)
+  // nsecbunkerd's "reject everything from this client" (a denial of method "*"), as imported from it
+  if (perms.some((p) => p.method === '*' && !p.allowed)) return { decision: 'deny', reason: 'every method is denied for this client' }
   if (SESSION_METHODS.has(method)) return { decision: 'allow' }
-  const matching = state.permsOf(user.id).filter((p) => p.method === method && (p.kind === null || p.kind === kind))
+  const matching = perms.filter((p) => p.method === method && (p.kind === null || p.kind === kind))
   if (matching.length === 0) return { decision: 'ask' }
   if (matching.some((p) => !p.allowed)) return { decision: 'deny', reason: `${method} is not allowed for this client` }
   const perm = matching.find((p) => usable(p, now))

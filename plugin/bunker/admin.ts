@@ -1,14 +1,17 @@
 // The admin channel: nsecbunkerd's admin RPC on kinds 24134 and 24133, p-tagged to the bunker's own
 // admin identity, accepted from admin authors only. The same subscription carries the admins'
-// answers to our acl questions.
+// answers to our acl questions. Methods are dispatched through the declared table (admin-table.ts):
+// params that do not fit get an error reply naming the param, before any handler runs.
 import type { NostrEvent } from '../../relay/relay.ts'
 import type { Accounts } from './accounts.ts'
 import { accessAdminMethods } from './admin-access.ts'
 import { fail, keyAdminMethods, type AdminMethod, type KeyAdminDeps } from './admin-keys.ts'
+import { bindAdminTable, paramProblem, type AdminMethodSpec } from './admin-table.ts'
 import type { Approvals } from './approvals.ts'
 import type { Channel, Identity, Log } from './channel.ts'
 import type { Scheme } from './crypto.ts'
 import { nostrconnectAdminMethods, type RelayLinks } from './nostrconnect.ts'
+import type { Reply } from './rpc.ts'
 
 export interface AdminDeps extends KeyAdminDeps {
   channel: Channel
@@ -24,16 +27,20 @@ export interface AdminDeps extends KeyAdminDeps {
 }
 
 export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEvent) => void {
-  const methods: Record<string, AdminMethod> = {
-    ping: () => ({ result: 'ok' }),
-    // NIP-46 session calls, for admin clients that open the channel like a signer (NDK does).
-    connect: () => ({ result: 'ack' }),
-    get_public_key: () => ({ result: admin.pubkey }),
-    ...keyAdminMethods(deps),
-    ...accessAdminMethods(deps.state),
-    ...deps.accounts?.adminMethods,
-    ...nostrconnectAdminMethods(deps),
-  }
+  const methods = bindAdminTable<AdminMethod>({
+    session: {
+      ping: () => ({ result: 'ok' }),
+      // NIP-46 session calls, for admin clients that open the channel like a signer (NDK does).
+      connect: () => ({ result: 'ack' }),
+      get_public_key: () => ({ result: admin.pubkey }),
+    },
+    keys: keyAdminMethods(deps),
+    access: accessAdminMethods(deps.state),
+    names: deps.accounts?.adminMethods,
+    // create_account needs the request itself (who asks, by which route): it is dispatched below
+    accounts: deps.accounts && { create_account: () => fail('create_account goes to the account provider') },
+    nostrconnect: nostrconnectAdminMethods(deps),
+  })
 
   return (event) => {
     const inbound = deps.channel.open(admin, event)
@@ -48,14 +55,19 @@ export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEven
     if (!deps.channel.admit(inbound, isAdmin ? 'admin' : 'stranger')) return
     if (msg.type === 'invalid') return deps.channel.answerInvalid(inbound)
     const { method, params } = msg.req
-    const run = Object.hasOwn(methods, method) ? methods[method] : undefined
-    const open = method === 'create_account' && deps.accounts !== undefined
+    const bound = methods.get(method)
     // metric labels come from the known method set only
-    deps.channel.respond(inbound, run || open ? method : 'other', () => {
-      if (open) return deps.accounts!.createAccount(inbound, params) // open to anyone
+    deps.channel.respond(inbound, bound ? method : 'other', () => {
+      if (bound?.spec.open) return paramFail(bound.spec, params) ?? deps.accounts!.createAccount(inbound, params) // open to anyone
       if (!isAdmin) return fail('You are not designated to administrate this bunker')
       deps.noteScheme(event.pubkey, inbound.scheme)
-      return run ? run(params) : fail(`Unknown method ${method}`)
+      if (!bound) return fail(`Unknown method ${method}`)
+      return paramFail(bound.spec, params) ?? bound.run(params)
     })
   }
+}
+
+function paramFail(spec: AdminMethodSpec, params: string[]): Reply | undefined {
+  const problem = paramProblem(spec, params)
+  return problem === undefined ? undefined : fail(problem)
 }

@@ -6,7 +6,8 @@ import type { RootDatabase } from 'lmdb'
 import type { Hooks, NostrEvent } from '../../relay/relay.ts'
 import { openAccounts, type AccountSettings, type Accounts, defaultAccountSettings } from './accounts.ts'
 import { createAdmin } from './admin.ts'
-import { ADMIN_KIND, createApprovals } from './approvals.ts'
+import { createApprovalLinks, type ApprovalLinks, type PendingApproval } from './approval-links.ts'
+import { ADMIN_KIND, createApprovals, type ApprovalMode } from './approvals.ts'
 import { createChannel, type Channel, type Identity, type Log, type RelayHost } from './channel.ts'
 import { createCipher, type Scheme } from './crypto.ts'
 import { createKeyring, NIP46_KIND, type Keyring } from './keyring.ts'
@@ -48,6 +49,11 @@ export interface BunkerOptions {
   links?: RelayLinks
   /** The account provider (create_account, names, NIP-89); off unless settings.enabled. */
   accounts?: { settings: AccountSettings; hooks?: Pick<Hooks, 'onAccepted'>; relayUrls: () => string[] }
+  /**
+   * How unknown clients are approved (default acl only). With a page (mode page or both), each
+   * question gets a URL under `baseUrl()` that expires after `expiryMs`; `announce` hears of each.
+   */
+  approval?: { mode: ApprovalMode; baseUrl: () => string; expiryMs: number; announce?: (a: PendingApproval) => void }
   /** Rate limit, replay memory and approval queue bounds (wire.ts); `stats` receives their counters. */
   wire?: Partial<WireSettings>
   stats?: WireStats
@@ -58,6 +64,8 @@ export interface Bunker {
   readonly keyring: Keyring
   readonly state: BunkerState
   readonly accounts: Accounts
+  /** The approval page's pending approvals; undefined when the mode is acl. */
+  readonly approvalLinks?: ApprovalLinks
   /** bunker://<admin hex>?relay=<url>&relay=... */
   connectionString(relayUrls: string[]): string
   /** Signs as the admin identity (NIP-42 AUTH to the bridge's upstream relays). */
@@ -99,6 +107,19 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
   const channel = createChannel({ relay: opts.relay, cipher, log: opts.log, observe: opts.observe, windowSeconds, wire, stats })
   const adminSchemes = new Map<string, Scheme>()
   const admins = () => opts.admins
+  const mode = opts.approval?.mode ?? 'acl'
+  const approvalLinks =
+    opts.approval && mode !== 'acl'
+      ? createApprovalLinks({
+          baseUrl: opts.approval.baseUrl,
+          expiryMs: opts.approval.expiryMs,
+          rememberFinished: 4 * wire.maxPendingApprovals,
+          keyPubkey: (name) => state.keys.get(name)?.pubkey,
+          audit: (entry) => state.audit(entry),
+          commit: () => state.commit(),
+          announce: opts.approval.announce,
+        })
+      : undefined
   const approvals = createApprovals({
     channel,
     admin: () => admin,
@@ -108,6 +129,8 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
     maxPending: wire.maxPendingApprovals,
     stats,
     autoApprove: opts.autoApprove,
+    mode,
+    links: approvalLinks,
   })
   const nip46Over = (channel: Channel) => createNip46({ state, channel, cipher, approvals, log: opts.log, relays: opts.switchRelays ?? (() => []) })
   const nip46 = nip46Over(channel)
@@ -168,6 +191,7 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
     keyring,
     state,
     accounts,
+    approvalLinks,
     signAsAdmin: (t) => signEvent(t, admin.sk, admin.pubkey),
     connectionString: (urls) => `bunker://${admin.pubkey}?${urls.map((u) => `relay=${encodeURIComponent(u)}`).join('&')}`,
     async close() {

@@ -61,6 +61,7 @@ function parseTemplate(text: string | undefined): Template | string {
 export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrEvent) => void {
   const { state, channel, log } = deps
   const commit = () => state.commit().catch((err) => log.error({ err }, 'bunker state commit failed'))
+  const authUrlSent = new WeakSet<Inbound>()
   let soon: NodeJS.Timeout | undefined
   /**
    * Commits what is staged within a second, coalescing: for writes a crash may lose at no cost (use
@@ -127,16 +128,47 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
       return problem ? fail(problem) : redeem(token!, keyName, client, now)
     }
     if (user) return fail('this client was revoked')
-    const r = await deps.approvals.ask({ keyName, remotePubkey: client, method: 'connect', param: req.params[2] }, (answer) => {
-      if (answer.answer !== 'always' && answer.answer !== 'once') return false
-      addUser(state, keyName, client, answer.answer === 'always' ? (answer.description ?? null) : null, Date.now())
-      return true
-    })
+    const q = { keyName, remotePubkey: client, method: 'connect', param: req.params[2], metadata: req.params[3] }
+    const r = await deps.approvals.ask(
+      q,
+      (answer) => {
+        if (answer.answer === 'never' && answer.block) block(keyName, client)
+        if (answer.answer !== 'always' && answer.answer !== 'once') return false
+        addUser(state, keyName, client, answer.answer === 'always' ? (answer.description ?? null) : null, Date.now())
+        return true
+      },
+      authUrl(inbound, req),
+    )
     if (r === 'full') return fail(APPROVALS_FULL)
     if (r === 'retry') return connect(inbound, req) // approved meanwhile, most likely
-    if (r === 'refused' || !r.asked) return fail('connection not approved')
+    if (r === 'refused' || !r.asked) {
+      void commit() // a "deny always" stored the client as revoked
+      return fail('connection not approved')
+    }
     await state.commit()
     return ACK
+  }
+
+  /** The page's "deny always" for a client the key does not know: stored as revoked, asked no more. */
+  function block(keyName: string, client: string): void {
+    const now = Date.now()
+    state.put('user', { ...addUser(state, keyName, client, null, now), revokedAt: now })
+  }
+
+  /**
+   * Sends `{id, result: "auth_url", error: url}` for a request whose question got an approval page:
+   * at most once per request, and before its real reply (the reply waits on the page's answer).
+   */
+  function authUrl(inbound: Inbound, req: RpcRequest): (url: string) => void {
+    return (url) => {
+      if (authUrlSent.has(inbound)) return
+      authUrlSent.add(inbound)
+      const { identity, event } = inbound
+      log.debug?.({ id: req.id, method: req.method, key: identity.name, client: event.pubkey.slice(0, 12) }, 'AUTH_URL_SENT')
+      channel
+        .send(identity, event.pubkey, event.kind, inbound.scheme, JSON.stringify({ id: req.id, result: 'auth_url', error: url }))
+        .catch((err) => log.error({ err, method: req.method }, 'auth_url reply failed'))
+    }
   }
 
   /** Applies an admin's answer about one request; true when the request may go ahead. */
@@ -148,6 +180,7 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
       return true
     }
     if (answer.answer === 'never' && user) grant(state, user.id, { method, kind: kind ?? null, allowed: false })
+    else if (answer.answer === 'never' && answer.block) block(keyName, client)
     return answer.answer === 'once'
   }
 
@@ -201,11 +234,15 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
   async function askThenPerform(inbound: Inbound, req: RpcRequest, user: KeyUser | undefined, template: Template | undefined): Promise<Reply> {
     const { identity } = inbound
     const client = inbound.event.pubkey
-    const q = { keyName: identity.name, remotePubkey: client, method: req.method, param: req.params[0], description: user?.description }
-    const r = await deps.approvals.ask(q, (answer) => ({
-      answer: answer.answer,
-      allowed: applyAnswer(answer, state.userFor(identity.name, client), identity.name, client, req.method, template?.kind),
-    }))
+    const q = { keyName: identity.name, remotePubkey: client, method: req.method, param: req.params[0], description: user?.description, kind: template?.kind }
+    const r = await deps.approvals.ask(
+      q,
+      (answer) => ({
+        answer: answer.answer,
+        allowed: applyAnswer(answer, state.userFor(identity.name, client), identity.name, client, req.method, template?.kind),
+      }),
+      authUrl(inbound, req),
+    )
     if (r === 'full') return fail(APPROVALS_FULL)
     if (r === 'retry') return handle(inbound, req) // an "always" may cover it now; else it asks in turn
     if (r === 'refused') return fail('not authorized: no admin approved this request')

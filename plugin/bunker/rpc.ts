@@ -20,8 +20,17 @@ export interface RpcResponse {
  */
 export type Reply = { result: string; outcome?: 'error' } | { error: string }
 
-/** Params arrive as strings per NIP-46, but some admin clients send numbers or objects: stringify them. */
-const param = z.union([z.string(), z.number().transform(String), z.record(z.string(), z.unknown()).transform((o) => JSON.stringify(o))])
+/**
+ * Params arrive as strings per NIP-46, but some admin clients send numbers or objects: stringify
+ * them. The nsecbunker admin UI sends an unset optional param (create_new_token's duration) as
+ * null: that is an absent param, "".
+ */
+const param = z.union([
+  z.string(),
+  z.number().transform(String),
+  z.null().transform(() => ''),
+  z.record(z.string(), z.unknown()).transform((o) => JSON.stringify(o)),
+])
 const MAX_ID = 128
 const requestSchema = z.object({ id: z.string().min(1).max(MAX_ID), method: z.string().min(1).max(64), params: z.array(param).default([]) })
 const responseSchema = z.object({ id: z.string().min(1).max(MAX_ID), result: z.string().optional(), error: z.string().optional() })

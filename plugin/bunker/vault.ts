@@ -81,7 +81,7 @@ export async function loadAdminKey(path: string, vaultSecret: string | undefined
   return decoded.data
 }
 
-async function writeAdminKey(path: string, sk: Uint8Array, vaultSecret: string | undefined, logn: number, scrypt: Scrypt): Promise<void> {
+export async function writeAdminKey(path: string, sk: Uint8Array, vaultSecret: string | undefined, logn: number, scrypt: Scrypt): Promise<void> {
   const text = vaultSecret ? await encryptKey(sk, vaultSecret, logn, scrypt) : nip19.nsecEncode(sk)
   writeFileSync(path, `${text}\n`, { mode: 0o600 })
   chmodSync(path, 0o600)

@@ -31,3 +31,24 @@ export const protectedEvents: RejectEvent = (e, origin) => {
   if (!isProtected(e) || origin.type !== 'client' || origin.conn.authed.has(e.pubkey)) return undefined
   return identityRefusal(origin.conn, 'this event may only be published by its author')
 }
+
+/** created_at bounds where 0 means no bound on that side (the LNbits relay settings' reading). */
+export const createdAtBounds = (pastSeconds: number, futureSeconds: number): RejectEvent =>
+  createdAtWithin(futureSeconds > 0 ? futureSeconds : Number.POSITIVE_INFINITY, pastSeconds)
+
+/** Kinds accepted: only those of `allowed` when it is given, never those of `denied`. */
+export const kindsAccepted =
+  (allowed: ReadonlySet<number> | undefined, denied: ReadonlySet<number>): RejectEvent =>
+  (e) =>
+    (allowed && !allowed.has(e.kind)) || denied.has(e.kind) ? `blocked: events of kind ${e.kind} are not accepted here` : undefined
+
+/**
+ * Events of the kinds `needsAuth` names may only come from an authenticated client connection (any
+ * pubkey: the LNbits relay's rule). Events from plugins and bridges pass.
+ */
+export const authForKinds =
+  (needsAuth: (kind: number) => boolean): RejectEvent =>
+  (e, origin) =>
+    origin.type === 'client' && origin.conn.authed.size === 0 && needsAuth(e.kind)
+      ? `auth-required: this relay requires authentication for events of kind ${e.kind}`
+      : undefined

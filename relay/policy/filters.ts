@@ -35,3 +35,14 @@ export const maxHeldValues =
   (max: number, held: () => number): RejectFilter =>
   (filters, _conn, verb) =>
     verb === 'REQ' && held() + countValues(filters) > max ? 'rate-limited: the relay holds too many subscriptions right now, try later' : undefined
+
+/** Filters one connection's open subscriptions may hold together, this REQ's included; 0: no bound. */
+export const maxConnectionFilters =
+  (max: number): RejectFilter =>
+  (filters, conn, verb) =>
+    verb === 'REQ' && max > 0 && conn.filters + filters.length > max
+      ? `rate-limited: too many filters in this connection's subscriptions (max ${max})`
+      : undefined
+
+/** REQ and COUNT only after NIP-42 AUTH. */
+export const authToRead: RejectFilter = (_filters, conn) => (conn.authed.size === 0 ? 'auth-required: this relay requires authentication to read' : undefined)

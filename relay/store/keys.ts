@@ -27,6 +27,22 @@ export function indexKeys(e: NostrEvent): IndexKey[] {
   return keys
 }
 
+// Index values pack the event's kind and its NIP-40 expiration into one number, so a walk can drop
+// expired entries and check `kinds` without loading the event (COUNT never loads it). A plain
+// number keeps the scan free of allocations. Expirations past 2^34 s (year 2514) are stored as that.
+const KIND_UNIT = 2 ** 34
+
+export const indexValue = (kind: number, exp: number): number => kind * KIND_UNIT + Math.min(exp, KIND_UNIT - 1)
+export const valueKind = (v: number): number => Math.floor(v / KIND_UNIT)
+export const valueExpiry = (v: number): number => v % KIND_UNIT
+
+/** Bumped when the index layout changes: an older store is reindexed when it is opened. */
+export const LAYOUT = 2
+export const layoutKey: IndexKey = ['layout']
+
+/** Stored bytes and events per author, kept in the transaction of every write that changes them. */
+export const usageKey = (pubkey: string): IndexKey => ['u', pubkey]
+
 /** Replaceable and addressable events are kept once per (kind, pubkey, d). */
 export const replaceKey = (kind: number, pubkey: string, d: string): IndexKey => ['r', kind, pubkey, d]
 /** NIP-09 tombstone of an event id, holding the pubkey that deleted it. */

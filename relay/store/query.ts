@@ -1,123 +1,167 @@
-// Stored queries: each filter walks its most selective index newest first and stops at its limit.
-// Reads are synchronous (memory-mapped LMDB), so a REQ's stored events and its EOSE go out in one
-// turn, with no live event interleaved before EOSE.
-import { matchFilter, type NormFilter } from '../filter.ts'
-import type { NostrEvent } from '../event.ts'
-import { MAX_INDEXED_TAG_VALUE, type IndexKey } from './keys.ts'
+// Stored queries as cursors. Each filter walks its index prefixes (plan.ts, walk.ts); the walks of
+// every filter of a REQ are merged in NIP-01 order (newest first, ties by lowest id), each filter
+// keeping its own limit, an event shared by several filters or prefixes given once. A cursor holds
+// a bounded read-ahead of index entries ([created_at, id]) and no read transaction between calls,
+// so it can be paged across event-loop turns while writes go on.
+import type { NormFilter } from '../filter.ts'
+import { plan } from './plan.ts'
+import { fill, idsWalk, loadJson, newWalk, type ReadStats, type Run, type Scan, type Walk } from './walk.ts'
 import type { StoreDbs } from './write.ts'
+
+export type { ReadStats }
 
 export interface Found {
   id: string
   created_at: number
+  /** The event's JSON text; "" from a COUNT cursor, which never loads events. */
   json: string
 }
 
-interface Plan {
-  prefixes: IndexKey[]
-  /** The index alone decides the match: no need to load and parse each candidate. */
-  covered: boolean
-}
-
-/** More (author, kind) pairs than this and the author index alone is walked instead. */
-const MAX_PAIRS = 64
-
-function tagPlan(f: NormFilter): Plan | undefined {
-  if (!f.tags) return undefined
-  let best: [string, Set<string>] | undefined
-  for (const entry of f.tags) {
-    if ([...entry[1]].some((v) => v.length > MAX_INDEXED_TAG_VALUE)) continue
-    if (!best || entry[1].size < best[1].size) best = entry
-  }
-  if (!best) return undefined
-  const [letter, values] = best
-  const prefixes = [...values].map((v): IndexKey => ['t', letter, v])
-  return { prefixes, covered: f.tags.size === 1 && !f.authors && !f.kinds }
-}
-
-function plan(f: NormFilter): Plan {
-  const onlyTime = !f.tags
-  if (f.authors && f.kinds && f.authors.size * f.kinds.size <= MAX_PAIRS) {
-    const prefixes: IndexKey[] = []
-    for (const a of f.authors) for (const k of f.kinds) prefixes.push(['ak', a, k])
-    return { prefixes, covered: onlyTime }
-  }
-  if (f.authors) return { prefixes: [...f.authors].map((a): IndexKey => ['a', a]), covered: onlyTime && !f.kinds }
-  const byTag = tagPlan(f)
-  if (byTag) return byTag
-  if (f.kinds) return { prefixes: [...f.kinds].map((k): IndexKey => ['k', k]), covered: onlyTime }
-  return { prefixes: [['c']], covered: onlyTime }
-}
-
-export interface QueryOptions {
+export interface CursorOptions {
   now: number
-  /** Most index entries one filter may examine, so a broad filter cannot stall the process. */
+  /** Most index entries (and index lookups) one filter may examine over the cursor's life. */
   scanBudget: number
+  /** COUNT: decide matches from the index, never loading an event where the index can tell. */
+  count?: boolean
+  /** Most index entries read ahead, over all the walks of the cursor. */
+  readAhead?: number
 }
 
-function byIds(dbs: StoreDbs, f: NormFilter, now: number, out: Found[]): void {
-  for (const id of f.ids!) {
-    const json = dbs.events.get(id)
-    if (json === undefined) continue
-    const e = JSON.parse(json) as NostrEvent
-    if (!matchFilter(f, e) || isExpired(e, now)) continue
-    out.push({ id, created_at: e.created_at, json })
+export interface Cursor {
+  /** The next match; 'busy' once `work` more index entries were examined without one; or 'done'. */
+  next(work: number): Found | 'busy' | 'done'
+  /** Index entries and lookups examined so far. */
+  readonly examined: number
+  /** A filter ran out of its scan budget: what was returned is not everything that matches. */
+  readonly truncated: boolean
+}
+
+interface State extends Scan {
+  count: boolean
+  /** Walks with a read-ahead, ordered by their next entry. */
+  heap: Walk[]
+  /** Walks to read before the next match can be chosen. */
+  pending: Walk[]
+}
+
+const DEFAULT_READ_AHEAD = 1024
+
+/** NIP-01 order of two walks' next entries. Negative: a comes first. */
+function order(a: Walk, b: Walk): number {
+  const d = b.ts[b.pos] - a.ts[a.pos]
+  if (d !== 0) return d
+  const x = a.ids[a.pos]
+  const y = b.ids[b.pos]
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+function heapPush(h: Walk[], w: Walk): void {
+  let i = h.push(w) - 1
+  while (i > 0) {
+    const p = (i - 1) >> 1
+    if (order(h[p], h[i]) <= 0) break
+    const t = h[p]
+    h[p] = h[i]
+    h[i] = t
+    i = p
   }
 }
 
-function isExpired(e: NostrEvent, now: number): boolean {
-  for (const t of e.tags) if (t[0] === 'expiration') return Number(t[1]) > 0 && Number(t[1]) <= now
-  return false
-}
-
-/** Walks one index prefix newest first, pushing matches until `limit` (ties at the cut included). */
-function walk(dbs: StoreDbs, prefix: IndexKey, f: NormFilter, covered: boolean, limit: number, opts: QueryOptions, out: Found[]) {
-  const start = [...prefix, f.until === undefined ? Number.MAX_SAFE_INTEGER : f.until + 1]
-  const end = [...prefix, f.since ?? 0]
-  let taken = 0
-  let budget = opts.scanBudget
-  let cutTs = -1
-  for (const { key, value } of dbs.index.getRange({ start, end, reverse: true })) {
-    if (--budget < 0) break
-    const ts = key[key.length - 2] as number
-    if (taken >= limit && ts !== cutTs) break
-    if (value !== 0 && value <= opts.now) continue
-    const id = key[key.length - 1] as string
-    const json = dbs.events.get(id)
-    if (json === undefined) continue
-    if (!covered && !matchFilter(f, JSON.parse(json) as NostrEvent)) continue
-    out.push({ id, created_at: ts, json })
-    if (++taken === limit) cutTs = ts
+function heapPop(h: Walk[]): Walk {
+  const top = h[0]
+  const last = h.pop()!
+  if (h.length === 0) return top
+  h[0] = last
+  for (let i = 0; ; ) {
+    const l = 2 * i + 1
+    let m = i
+    if (l < h.length && order(h[l], h[m]) < 0) m = l
+    if (l + 1 < h.length && order(h[l + 1], h[m]) < 0) m = l + 1
+    if (m === i) return top
+    const t = h[m]
+    h[m] = h[i]
+    h[i] = t
+    i = m
   }
 }
 
-/** NIP-01 order: newest first, ties by lowest id. */
-const newestFirst = (a: Found, b: Found): number => b.created_at - a.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-
-/** Runs one filter. `limit` is the effective limit after the relay's caps. */
-export function queryFilter(dbs: StoreDbs, f: NormFilter, limit: number, opts: QueryOptions): Found[] {
-  if (limit <= 0) return []
-  const out: Found[] = []
-  if (f.ids) byIds(dbs, f, opts.now, out)
-  else {
-    const { prefixes, covered } = plan(f)
-    for (const prefix of prefixes) walk(dbs, prefix, f, covered, limit, opts, out)
-  }
-  out.sort(newestFirst)
-  if (out.length > limit) out.length = limit
-  return out
+function requeue(st: State, w: Walk): void {
+  if (w.run.done) return
+  if (w.pos < w.ids.length) heapPush(st.heap, w)
+  else if (!w.end) st.pending.push(w)
 }
 
-/** Runs every filter of a REQ and merges them without duplicates, each filter keeping its own limit. */
-export function queryFilters(dbs: StoreDbs, filters: Array<{ filter: NormFilter; limit: number }>, opts: QueryOptions): Found[] {
-  if (filters.length === 1) return queryFilter(dbs, filters[0].filter, filters[0].limit, opts)
-  const seen = new Set<string>()
-  const out: Found[] = []
-  for (const { filter, limit } of filters) {
-    for (const found of queryFilter(dbs, filter, limit, opts)) {
-      if (seen.has(found.id)) continue
-      seen.add(found.id)
-      out.push(found)
+function nextMatch(st: State, work: number): Found | 'busy' | 'done' {
+  const stop = st.examined + work
+  for (;;) {
+    while (st.pending.length > 0) {
+      if (st.examined >= stop) return 'busy'
+      const w = st.pending.pop()!
+      if (w.run.done) continue
+      fill(st, w)
+      requeue(st, w)
     }
+    const { heap } = st
+    if (heap.length === 0) return 'done'
+    const ts = heap[0].ts[heap[0].pos]
+    const id = heap[0].ids[heap[0].pos]
+    let counted = false
+    while (heap.length > 0 && heap[0].ts[heap[0].pos] === ts && heap[0].ids[heap[0].pos] === id) {
+      const w = heapPop(heap)
+      w.pos++
+      const run = w.run
+      if (!run.done && run.last !== id) {
+        run.last = id
+        counted = true
+        if (++run.taken >= run.limit) run.done = true
+      }
+      requeue(st, w)
+    }
+    if (!counted) continue
+    if (st.count) return { id, created_at: ts, json: '' }
+    const json = loadJson(st, id) // gone if deleted or replaced since it was read: skipped
+    if (json !== undefined) return { id, created_at: ts, json }
   }
-  return out.sort(newestFirst)
+}
+
+export function openCursor(dbs: StoreDbs, filters: Array<{ filter: NormFilter; limit: number }>, opts: CursorOptions, reads: ReadStats): Cursor {
+  const count = opts.count === true
+  const runs: Run[] = filters.map(({ filter, limit }) => ({
+    f: filter,
+    plan: filter.ids ? { prefixes: [], kindCheck: false, bodyCheck: true } : plan(filter, count),
+    limit,
+    taken: 0,
+    budget: opts.scanBudget,
+    done: limit <= 0,
+    last: '',
+  }))
+  let walks = 0
+  for (const run of runs) if (!run.done) walks += run.f.ids ? 1 : run.plan.prefixes.length
+  const st: State = {
+    dbs,
+    now: opts.now,
+    reads,
+    examined: 0,
+    truncated: false,
+    maxChunk: Math.max(2, Math.min(256, Math.floor((opts.readAhead ?? DEFAULT_READ_AHEAD) / Math.max(1, walks)))),
+    count,
+    heap: [],
+    pending: [],
+  }
+  for (const run of runs) {
+    if (run.done) continue
+    if (run.f.ids) requeue(st, idsWalk(st, run))
+    else for (const prefix of run.plan.prefixes) st.pending.push(newWalk(run, prefix))
+  }
+  return {
+    next(work) {
+      return nextMatch(st, work)
+    },
+    get examined() {
+      return st.examined
+    },
+    get truncated() {
+      return st.truncated
+    },
+  }
 }

@@ -25,8 +25,9 @@ export interface RawClient {
   close(): void
 }
 
-export function rawClient(url: string): Promise<RawClient> {
-  const ws = new WebSocket(url)
+/** `localAddress` picks the loopback address it connects from, for per-address limits. */
+export function rawClient(url: string, opts: { localAddress?: string } = {}): Promise<RawClient> {
+  const ws = new WebSocket(url, opts)
   const frames: unknown[][] = []
   const waiters: Array<{ pred: (f: unknown[]) => boolean; resolve: (f: unknown[]) => void }> = []
   ws.on('message', (data) => {

@@ -9,7 +9,7 @@ import { startServerProcess, tempDir, type ServerProcess } from '../helpers/serv
 
 async function metric(server: ServerProcess, name: string): Promise<number> {
   const text = await (await fetch(`${server.url.replace('ws://', 'http://')}/metrics`)).text()
-  const m = text.match(new RegExp(`^${name} (\\d+)$`, 'm'))
+  const m = text.match(new RegExp(`^${name}\\{relay="/"\\} (\\d+)$`, 'm'))
   if (!m) throw new Error(`no metric ${name}`)
   return Number(m[1])
 }

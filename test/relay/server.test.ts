@@ -33,7 +33,7 @@ describe('server process', () => {
     const http = s.url.replace('ws://', 'http://')
     expect(await (await fetch(`${http}/healthz`)).text()).toBe('ok\n')
     const metrics = await (await fetch(`${http}/metrics`)).text()
-    expect(metrics).toMatch(/^nsecrelay_connections \d+$/m)
+    expect(metrics).toMatch(/^nsecrelay_connections\{relay="\/"\} \d+$/m)
     await s.stop()
   })
 

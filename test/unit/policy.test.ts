@@ -9,7 +9,15 @@ import { maxConnectionValues, maxFilters, maxFilterValues, maxHeldValues, maxSub
 import { eventsPerMinute } from '../../relay/policy/rate.ts'
 import { now, signed } from '../helpers/clients.ts'
 
-const conn = (over: Partial<ConnectionInfo> = {}): ConnectionInfo => ({ id: 1, ip: '127.0.0.1', authed: new Set(), subscriptions: 0, filterValues: 0, ...over })
+const conn = (over: Partial<ConnectionInfo> = {}): ConnectionInfo => ({
+  id: 1,
+  ip: '127.0.0.1',
+  authed: new Set(),
+  subscriptions: 0,
+  filters: 0,
+  filterValues: 0,
+  ...over,
+})
 const client = (c: ConnectionInfo = conn()): Origin => ({ type: 'client', conn: c })
 const filters = (...raws: Filter[]) => {
   const f = normaliseFilters(raws)

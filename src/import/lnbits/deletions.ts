@@ -6,7 +6,8 @@
 //
 // The index holds one entry per `e`/`a` reference of the relay's kind 5 events. LNbits capped what
 // each publisher could store (free storage, 1 MB by default), which bounds it.
-import { isAddressable, isReplaceable, type NostrEvent, tagValue } from '../../../relay/event.ts'
+import { type NostrEvent, tagValue } from '../../../relay/event.ts'
+import { isAddressable, isReplaceable } from '../../../relay/kinds.ts'
 
 export interface DeletionIndex {
   /** `${id}:${pubkey}` of each event its author asked to delete. */

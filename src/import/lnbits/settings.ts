@@ -4,7 +4,7 @@
 import { z } from 'zod'
 
 /** camelCase name -> the snake_case field name LNbits stored. */
-const SNAKE = {
+export const SNAKE = {
   maxClientFilters: 'max_client_filters',
   limitPerFilter: 'limit_per_filter',
   maxEventsPerHour: 'max_events_per_hour',
