@@ -4,9 +4,13 @@
 //   B281  NDKNip46Backend 2.8.1 as a relay client, started as nsecbunkerd starts a key
 //   B303  the same with NDK 3.0.3
 //   C303  B303 with the EOSE-wait fix
+//   Aup   A reached through an upstream relay only: the client and the bunker's bridge both talk to
+//         a public relay (--upstream: a plain nsecrelay, or the reference relay) behind the proxy,
+//         as clients of nsecbunkerd do; B and C then run on that same kind of relay
 // at link latency 0 and 20 ms each way (a delaying TCP proxy between the relay and everything else).
 // Usage: npm run bench:connect -- [--iterations 500] [--latencies 0,20] [--variants A,B281,B303,C303]
-//        [--time-limit 120] [--load-clients 50] [--load-seconds 10] [--quick]
+//        [--upstream nsecrelay|reference] [--time-limit 120] [--load-clients 50] [--load-seconds 10] [--quick]
+// The upstream comparison: --latencies 30 --variants A,Aup,B303,C303 (A is the floor's reference).
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,8 +25,9 @@ import { nip19 } from 'nostr-tools'
 import { checkEvent } from '../relay/verify.ts'
 import { signEvent } from '../plugin/bunker/sign.ts'
 import { cpuSeconds, startNsecrelay, type Nsecrelay } from './lib/procs.ts'
-import { startProxy, type LatencyProxy } from './lib/proxy.ts'
+import { startProxy } from './lib/proxy.ts'
 import { percentile, round, table, writeResults } from './lib/report.ts'
+import { startUpstream, type BenchUpstream, type UpstreamKind } from './lib/upstream.ts'
 
 useWebSocketImplementation(WebSocket)
 const { values } = parseArgs({
@@ -33,6 +38,7 @@ const { values } = parseArgs({
     'time-limit': { type: 'string' },
     'load-clients': { type: 'string' },
     'load-seconds': { type: 'string' },
+    upstream: { type: 'string' },
     quick: { type: 'boolean' },
   },
 })
@@ -43,10 +49,13 @@ const VARIANTS = (values.variants ?? 'A,B281,B303,C303').split(',') as Variant[]
 const TIME_LIMIT_MS = Number(values['time-limit'] ?? (quick ? 30 : 120)) * 1000
 const LOAD_CLIENTS = Number(values['load-clients'] ?? 50)
 const LOAD_MS = Number(values['load-seconds'] ?? (quick ? 5 : 10)) * 1000
+/** Set: B and C run on this kind of relay too (the one Aup goes through), not on an nsecrelay with a bunker. */
+const UPSTREAM = values.upstream as UpstreamKind | undefined
+if (UPSTREAM !== undefined && UPSTREAM !== 'nsecrelay' && UPSTREAM !== 'reference') throw new Error('--upstream nsecrelay|reference')
 /** A connect not answered within this is lost: kind 24133 is ephemeral, nobody will resend it. */
 const LOST_AFTER_MS = 1500
 
-type Variant = 'A' | 'B281' | 'B303' | 'C303'
+type Variant = 'A' | 'Aup' | 'B281' | 'B303' | 'C303'
 const now = () => performance.now()
 const seconds = () => Math.floor(Date.now() / 1000)
 
@@ -69,14 +78,14 @@ interface Measured {
   lastPubkey?: string
 }
 
-async function startServer(adminPk: string): Promise<Nsecrelay> {
+async function startServer(adminPk: string, extraArgs: string[] = []): Promise<Nsecrelay> {
   const dir = mkdtempSync(join(tmpdir(), 'nsecrelay-connect-'))
   const config = join(dir, 'config.json')
   // scrypt cost is outside the measured interval; autoApprove plays the part of the permit-all
   // callback the NDK backends get, so that no variant waits for a human.
   // the load clients all connect from 127.0.0.1: the per-address connection limit is raised for them
   writeFileSync(config, JSON.stringify({ bunker: { scryptLogN: 12, autoApprove: true }, limits: { maxConnectionsPerIp: 10_000 } }))
-  return startNsecrelay(['--data', join(dir, 'data'), '--config', config, '--admin', adminPk])
+  return startNsecrelay(['--data', join(dir, 'data'), '--config', config, '--admin', adminPk, ...extraArgs])
 }
 
 async function signOnce(signer: BunkerSigner, m: Measured): Promise<void> {
@@ -118,7 +127,7 @@ async function runA(url: string, server: Nsecrelay, adminSk: Uint8Array): Promis
   return m
 }
 
-async function runB(url: string, variant: Exclude<Variant, 'A'>): Promise<Measured & { backend: ChildProcess }> {
+async function runB(url: string, variant: Exclude<Variant, 'A' | 'Aup'>): Promise<Measured & { backend: ChildProcess }> {
   const harnessSk = generateSecretKey()
   const harness = getPublicKey(harnessSk)
   const backend = fork(
@@ -237,26 +246,52 @@ async function serviceTimeP50(server: Nsecrelay): Promise<number> {
   return m ? Number(m[1]) * 1000 : NaN
 }
 
+/**
+ * Where a variant's clients connect, and what runs there. A: the bunker's relay behind the proxy.
+ * Aup: a public relay behind the proxy, which the bunker's bridge reaches through the same proxy.
+ * B/C: the relay their NDK backend is a client of (an nsecrelay, or the --upstream kind).
+ */
+async function setUp(variant: Variant, latency: number, adminPk: string) {
+  const behindProxy = async (port: number) => (latency > 0 ? await startProxy(port, latency) : undefined)
+  if (variant === 'A') {
+    const server = await startServer(adminPk)
+    const proxy = await behindProxy(Number(new URL(server.url).port))
+    return { server, proxy, url: proxy?.url ?? server.url, pids: [server.proc.pid!] }
+  }
+  if (variant === 'Aup' || UPSTREAM !== undefined) {
+    const upstream: BenchUpstream = await startUpstream(UPSTREAM ?? 'nsecrelay')
+    const proxy = await behindProxy(Number(new URL(upstream.url).port))
+    const url = proxy?.url ?? upstream.url
+    if (variant !== 'Aup') return { upstream, proxy, url, pids: [upstream.pid] }
+    const server = await startServer(adminPk, ['--upstream', url])
+    return { server, upstream, proxy, url, pids: [server.proc.pid!, upstream.pid] }
+  }
+  const server = await startServer(adminPk)
+  const proxy = await behindProxy(Number(new URL(server.url).port))
+  return { server, proxy, url: proxy?.url ?? server.url, pids: [server.proc.pid!] }
+}
+
 const rows: Array<Record<string, unknown>> = []
 for (const latency of LATENCIES) {
   for (const variant of VARIANTS) {
     const adminSk = generateSecretKey()
-    const server = await startServer(getPublicKey(adminSk))
-    const proxy: LatencyProxy | undefined = latency > 0 ? await startProxy(Number(new URL(server.url).port), latency) : undefined
-    const url = proxy?.url ?? server.url
+    const { server, upstream, proxy, url, pids: serverPids } = await setUp(variant, latency, getPublicKey(adminSk))
     let m: Measured
     let backend: ChildProcess | undefined
-    if (variant === 'A') m = await runA(url, server, adminSk)
+    // Aup: the admin, too, knows only the upstream's URL
+    if (variant === 'A' || variant === 'Aup') m = await runA(url, server!, adminSk)
     else ({ backend, ...m } = await runB(url, variant))
+    const bunkerHere = variant === 'A' || variant === 'Aup'
     // Before the load: each iteration's one sign_event, the first from a just-connected client, which
     // goes through the approval path. After it: dominated by the load's known clients.
-    const service = variant === 'A' ? await serviceTimeP50(server) : undefined
-    const pids = [server.proc.pid!, ...(backend ? [backend.pid!] : [])]
+    const service = bunkerHere ? await serviceTimeP50(server!) : undefined
+    const pids = [...serverPids, ...(backend ? [backend.pid!] : [])]
     const load = m.lastPubkey ? await throughput(url, m.lastPubkey, variant === 'B281' ? 'nip04' : 'nip44', pids) : undefined
-    const serviceLoaded = variant === 'A' ? await serviceTimeP50(server) : undefined
+    const serviceLoaded = bunkerHere ? await serviceTimeP50(server!) : undefined
     rows.push({
       variant,
       'latency ms': latency,
+      relay: upstream ? upstream.kind : 'nsecrelay',
       n: m.n,
       lost: m.lost,
       'create failed': m.createFailed,
@@ -274,26 +309,67 @@ for (const latency of LATENCIES) {
     console.log(table(rows.slice(-1)))
     backend?.kill()
     await proxy?.close()
-    await server.stop()
+    await server?.stop()
+    await upstream?.stop()
   }
 }
 
-/** Ratio of B/C connect p50 to A's at the same latency. */
+/** Ratio of B/C connect p50 to A's (or Aup's) at the same latency. */
 const ratios = LATENCIES.flatMap((latency) => {
   const a = rows.find((r) => r.variant === 'A' && r['latency ms'] === latency)
-  return rows
-    .filter((r) => r.variant !== 'A' && r['latency ms'] === latency && a)
-    .map((r) => ({
+  const aup = rows.find((r) => r.variant === 'Aup' && r['latency ms'] === latency)
+  const vs = (base: Record<string, unknown>, others: Array<Record<string, unknown>>) =>
+    others.map((r) => ({
       latency,
+      base: base.variant,
       vs: r.variant,
-      'connect p50 ratio (X/A)': round((r['connect p50 ms'] as number) / (a!['connect p50 ms'] as number), 2),
-      'lost X vs A': `${r.lost}/${r.n} vs ${a!.lost}/${a!.n}`,
+      'connect p50 ratio (X/base)': round((r['connect p50 ms'] as number) / (base['connect p50 ms'] as number), 2),
+      'lost X vs base': `${r.lost}/${r.n} vs ${base.lost}/${base.n}`,
     }))
+  const here = rows.filter((r) => r['latency ms'] === latency)
+  return [
+    ...(a && !aup
+      ? vs(
+          a,
+          here.filter((r) => r.variant !== 'A'),
+        )
+      : []),
+    ...(aup
+      ? vs(
+          aup,
+          here.filter((r) => r.variant !== 'A' && r.variant !== 'Aup'),
+        )
+      : []),
+  ]
+})
+
+/**
+ * Aup against its floor: the same client and bunker work as A at this latency, plus the one more
+ * round trip through the proxy that a route via an upstream takes (client -> upstream -> bridge and
+ * back: four one-way hops instead of two).
+ */
+const floors = LATENCIES.flatMap((latency) => {
+  const a = rows.find((r) => r.variant === 'A' && r['latency ms'] === latency)
+  const aup = rows.find((r) => r.variant === 'Aup' && r['latency ms'] === latency)
+  if (!a || !aup) return []
+  const floor = (a['connect p50 ms'] as number) + 2 * latency
+  return [
+    {
+      latency,
+      'A connect p50 ms': a['connect p50 ms'],
+      'floor ms (A + 2 x latency)': round(floor, 2),
+      'Aup connect p50 ms': aup['connect p50 ms'],
+      'Aup/floor': round((aup['connect p50 ms'] as number) / floor, 3),
+    },
+  ]
 })
 
 console.log(
   `\n## bench:connect (iterations ${ITERATIONS}, lost after ${LOST_AFTER_MS} ms; B281 column "connect" = reply -> request seen by the backend)\n${table(rows)}`,
 )
 if (ratios.length) console.log(`\n${table(ratios)}`)
-console.log(`\nwritten ${writeResults('connect', { iterations: ITERATIONS, lostAfterMs: LOST_AFTER_MS, rows, ratios })}`)
+if (floors.length) console.log(`\n${table(floors)}`)
+// runs through an upstream are their own series: bench/results/connect-upstream.json
+const resultName = UPSTREAM !== undefined || VARIANTS.includes('Aup') ? 'connect-upstream' : 'connect'
+console.log(`\nwritten ${writeResults(resultName, { iterations: ITERATIONS, lostAfterMs: LOST_AFTER_MS, upstream: UPSTREAM, rows, ratios, floors })}`)
 process.exit(0)

@@ -19,6 +19,7 @@ import { createManagement } from './relays/nip86.ts'
 import { nip11Of } from './relays/policy.ts'
 import { type Hosted, openRegistry, type Registry } from './relays/registry.ts'
 import { defaultSettings } from './relays/settings.ts'
+import { startBridge, type Bridge } from './bridge/index.ts'
 
 export interface App {
   /** The default relay, at "/". */
@@ -26,7 +27,9 @@ export interface App {
   /** Every relay served, the default one included. */
   registry: Registry
   bunker: Bunker
-  /** URLs of the relay the bunker runs on (its bunker:// strings name them). */
+  /** The relay bridge: the bunker's traffic through upstream relays. */
+  bridge: Bridge
+  /** Where the bunker is reached (its bunker:// strings name them): its relay's URLs, then the upstreams. */
   bunkerUrls(): string[]
   server: RunningServer
   metrics: Metrics
@@ -71,6 +74,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   let listening = ''
   const baseUrl = () => approval.baseUrl ?? httpUrlOf(listening)!
   let approvalWeb: ApprovalWeb | undefined
+  let bridge: Bridge | undefined
+  const reachable = () => [...bunkerHost.urls(), ...(bridge?.relays() ?? [])]
   const bunker = await startBunker({
     relay: bunkerHost.relay,
     env,
@@ -84,7 +89,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     aclTimeoutMs: config.bunker.aclTimeoutSeconds * 1000,
     autoApprove: config.bunker.autoApprove,
     requestWindowSeconds: config.bunker.requestWindowSeconds,
-    switchRelays: () => config.bunker.relays,
+    // configured relays, else ours plus the upstreams when there are upstreams, else "null"
+    switchRelays: () => (config.bunker.relays.length > 0 ? config.bunker.relays : bridge?.relays().length ? reachable() : []),
+    links: { link: (pubkey, relayUrls) => bridge!.link(pubkey, relayUrls) },
     accounts: { settings: config.bunker.accounts, hooks: bunkerHost.relay.hooks, relayUrls: () => bunkerHost.urls() },
     approval: { mode: approval.mode, baseUrl, expiryMs: config.bunker.approvalPage.expirySeconds * 1000, announce: (a) => approvalWeb?.announce(a) },
     wire: {
@@ -95,6 +102,27 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     stats: wireStats,
     log: log.child({ plugin: 'bunker' }),
     observe: metrics.observeBunker,
+  })
+  bridge = startBridge(config.bridge, {
+    relay: bunkerHost.relay,
+    adminPubkey: bunker.adminPubkey,
+    keyring: bunker.keyring,
+    keyExists: (pk) => [...bunker.state.keys.values()].some((k) => k.pubkey === pk),
+    signAuth: (relayUrl, challenge) =>
+      bunker.signAsAdmin({
+        kind: 22242,
+        created_at: Math.floor(Date.now() / 1000),
+        tags: [
+          ['relay', relayUrl],
+          ['challenge', challenge],
+        ],
+        content: '',
+      }),
+    ownUrls: () => bunkerHost.urls(),
+    env,
+    registry: metrics.registry,
+    log: log.child({ component: 'bridge' }),
+    maxPayload: config.bridge.maxMessageBytes ?? bunkerHost.relay.limits.maxMessageBytes,
   })
   if (bunker.approvalLinks) {
     const state = bunker.state
@@ -128,7 +156,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     },
     maxPostBytes: config.relays.maxRpcBytes,
     http: {
-      '/healthz': () => ({ contentType: 'text/plain', body: 'ok\n' }),
+      '/healthz': () => {
+        // 200 either way: a degraded bridge still serves local clients; the body names the upstreams
+        const h = bridge!.health()
+        if (!h.degraded) return { contentType: 'text/plain', body: 'ok\n' }
+        const upstreams = h.upstreams.filter((u) => u.state !== 'healthy').map((u) => ({ url: u.url, state: u.state, forMs: u.for }))
+        return { contentType: 'application/json', body: JSON.stringify({ status: 'degraded', upstreams }) }
+      },
       '/metrics': async () => ({ contentType: metrics.registry.contentType, body: await metrics.text() }),
       '/.well-known/nostr.json': (req) => ({ contentType: 'application/json', body: bunker.accounts.wellKnown(req) }),
     },
@@ -148,7 +182,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     relay,
     registry,
     bunker,
-    bunkerUrls: () => bunkerHost.urls(),
+    bridge,
+    bunkerUrls: reachable,
     server,
     metrics,
     url,
@@ -156,6 +191,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     env,
     async close() {
       server.close()
+      await bridge!.close()
       await bunker.close()
       registry.close()
       relay.close()

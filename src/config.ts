@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { secp256k1 } from '../native/secp256k1/index.ts'
 import { isHex } from '../relay/event.ts'
 import { stripJsonComments } from './jsonc.ts'
+import { bridgeSchema } from './bridge/config.ts'
 
 const limitsSchema = z
   .object({
@@ -251,6 +252,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}), // an absent `bunker` is parsed as {}, so the field defaults above apply
+    /** Upstream relays the bunker's traffic is mirrored through (src/bridge). */
+    bridge: bridgeSchema,
   })
   .strict()
 
@@ -290,6 +293,8 @@ export const USAGE = `usage: nsecrelay start [options]   (or: npm start -- [opti
   --config FILE      config file, JSON with comments (env NSECRELAY_CONFIG; nsecrelay init writes one)
   --log-level L      fatal|error|warn|info|debug|trace|silent (env NSECRELAY_LOG_LEVEL)
   --log-format F     pretty|json (env NSECRELAY_LOG_FORMAT; default pretty on a terminal, else json)
+  --upstream URL     ws(s):// relay the bunker is also reached through, repeatable
+                     (env NSECRELAY_UPSTREAMS, comma separated; config bridge.upstreams)
   vault secret: env NSECRELAY_VAULT_SECRET or NSECRELAY_VAULT_SECRET_FILE`
 
 /** Reads argv and env into a validated Config; throws a readable error on bad input. */
@@ -305,6 +310,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       config: { type: 'string' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
+      upstream: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -329,7 +335,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     logLevel: values['log-level'],
     logFormat: values['log-format'],
   })
-  const parsed = configSchema.safeParse({ ...file, ...fromEnv, ...fromArgs })
+  const upstreams = values.upstream ?? splitList(env.NSECRELAY_UPSTREAMS)
+  const bridge = upstreams ? { bridge: { ...(file.bridge as object), upstreams: upstreams.map((url) => ({ url })) } } : {}
+  const parsed = configSchema.safeParse({ ...file, ...fromEnv, ...fromArgs, ...bridge })
   if (!parsed.success) throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`)
   return parsed.data
 }

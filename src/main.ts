@@ -67,8 +67,11 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv = process
     log.warn('secp256k1 on wasm, ~4x slower per signature; for native: apt-get install libsecp256k1-dev && npm run build:native')
   else log.info({ secp256k1: 'native' }, 'native libsecp256k1 in use')
   log.info({ data: config.data, host: app.server.host, port: app.server.port }, 'relay started')
-  writeConnectionFile(config.data, app.bunker.adminPubkey, app.urls)
+  writeConnectionFile(config.data, app.bunker.adminPubkey, [...app.urls, ...app.bridge.relays()])
   process.stdout.write(`listening ${app.url}\n`)
+  // The bunker:// line names the upstreams too: it is printed once they listen (or after the bound).
+  await app.bridge.ready(config.bridge.startTimeoutMs)
+  for (const u of app.bridge.health().upstreams) if (u.state !== 'healthy') log.warn({ upstream: u.url, state: u.state }, 'bridge: upstream not ready at start')
   process.stdout.write(`${app.bunker.connectionString(app.bunkerUrls())}\n`)
 }
 

@@ -33,7 +33,9 @@ function client(): Promise<() => void> {
   ws.on('message', (data) => {
     const text = data.toString()
     if (!text.startsWith('["EVENT"')) return
-    const ev = JSON.parse(text)[2] as { content: string }
+    const ev = JSON.parse(text)[2] as { content: string; tags: string[][] }
+    // Some relays (the reference relay) ignore tag filters when they fan out: skip replies to others.
+    if (!ev.tags.some((t) => t[0] === 'p' && t[1] === pk)) return
     const reply = JSON.parse(cipher.decrypt(ev.content.includes('?iv=') ? 'nip04' : 'nip44', sk, pk, signer, ev.content))
     const w = waiting
     waiting = undefined

@@ -9,7 +9,7 @@
 import { z } from 'zod'
 
 /** Where the handler of a method lives: the object of that group, under the method's name. */
-export type HandlerGroup = 'session' | 'keys' | 'access' | 'names' | 'accounts'
+export type HandlerGroup = 'session' | 'keys' | 'access' | 'names' | 'accounts' | 'nostrconnect'
 
 export interface ParamSpec {
   name: string
@@ -187,6 +187,17 @@ export const ADMIN_TABLE: readonly AdminMethodSpec[] = [
     params: [KEY_OPT],
     handler: 'names',
     result: '[{"name","key","npub","createdAt","by"}]',
+  },
+  {
+    name: 'connect_nostrconnect',
+    summary: "connect a client by the nostrconnect:// URI it shows: a user of the key, heard on the URI's relays",
+    params: [
+      KEY,
+      p('uri', 'nostrconnect://<client pubkey>?relay=...&secret=...&perms=...&name=...', text(4096), { secret: true }),
+      p('policyId', "the policy whose rules the client gets; the URI's perms when absent", recordId('policy'), { optional: true }),
+    ],
+    handler: 'nostrconnect',
+    result: '{"pubkey","client","user","relays","linked"}',
   },
   {
     name: 'create_account',

@@ -10,6 +10,7 @@ import { bindAdminTable, paramProblem, type AdminMethodSpec } from './admin-tabl
 import type { Approvals } from './approvals.ts'
 import type { Channel, Identity, Log } from './channel.ts'
 import type { Scheme } from './crypto.ts'
+import { nostrconnectAdminMethods, type RelayLinks } from './nostrconnect.ts'
 import type { Reply } from './rpc.ts'
 
 export interface AdminDeps extends KeyAdminDeps {
@@ -21,6 +22,8 @@ export interface AdminDeps extends KeyAdminDeps {
   noteScheme: (admin: string, scheme: Scheme) => void
   /** create_account (anyone may ask) and the admin methods for names. */
   accounts?: Accounts
+  /** The relay bridge, for connect_nostrconnect. */
+  links?: RelayLinks
 }
 
 export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEvent) => void {
@@ -36,6 +39,7 @@ export function createAdmin(deps: AdminDeps, admin: Identity): (event: NostrEven
     names: deps.accounts?.adminMethods,
     // create_account needs the request itself (who asks, by which route): it is dispatched below
     accounts: deps.accounts && { create_account: () => fail('create_account goes to the account provider') },
+    nostrconnect: nostrconnectAdminMethods(deps),
   })
 
   return (event) => {

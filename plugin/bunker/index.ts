@@ -3,7 +3,7 @@
 // resolves, so the bunker:// line is never printed before the bunker can hear.
 import { join } from 'node:path'
 import type { RootDatabase } from 'lmdb'
-import type { Hooks } from '../../relay/relay.ts'
+import type { Hooks, NostrEvent } from '../../relay/relay.ts'
 import { openAccounts, type AccountSettings, type Accounts, defaultAccountSettings } from './accounts.ts'
 import { createAdmin } from './admin.ts'
 import { createApprovalLinks, type ApprovalLinks, type PendingApproval } from './approval-links.ts'
@@ -12,7 +12,8 @@ import { createChannel, type Channel, type Identity, type Log, type RelayHost } 
 import { createCipher, type Scheme } from './crypto.ts'
 import { createKeyring, NIP46_KIND, type Keyring } from './keyring.ts'
 import { createNip46 } from './nip46.ts'
-import { publicKeyOf } from './sign.ts'
+import type { RelayLinks } from './nostrconnect.ts'
+import { publicKeyOf, signEvent, type Template } from './sign.ts'
 import { createScryptPool, type ScryptPool } from './scrypt-pool.ts'
 import { openBunkerState, type BunkerState } from './state.ts'
 import { createTokenSeal, sealLegacyTokens } from './token-seal.ts'
@@ -44,6 +45,8 @@ export interface BunkerOptions {
   switchRelays?: () => string[]
   log: Log
   observe?: (method: string, outcome: 'ok' | 'error', seconds: number) => void
+  /** The relay bridge: opens a nostrconnect:// client's relays for a key. */
+  links?: RelayLinks
   /** The account provider (create_account, names, NIP-89); off unless settings.enabled. */
   accounts?: { settings: AccountSettings; hooks?: Pick<Hooks, 'onAccepted'>; relayUrls: () => string[] }
   /**
@@ -65,6 +68,8 @@ export interface Bunker {
   readonly approvalLinks?: ApprovalLinks
   /** bunker://<admin hex>?relay=<url>&relay=... */
   connectionString(relayUrls: string[]): string
+  /** Signs as the admin identity (NIP-42 AUTH to the bridge's upstream relays). */
+  signAsAdmin(t: Template): NostrEvent
   close(): Promise<void>
 }
 
@@ -161,6 +166,7 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
       admins,
       noteScheme: (a, s) => adminSchemes.set(a, s),
       accounts,
+      links: opts.links,
     },
     admin,
   )
@@ -186,6 +192,7 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
     state,
     accounts,
     approvalLinks,
+    signAsAdmin: (t) => signEvent(t, admin.sk, admin.pubkey),
     connectionString: (urls) => `bunker://${admin.pubkey}?${urls.map((u) => `relay=${encodeURIComponent(u)}`).join('&')}`,
     async close() {
       adminSub.close()
