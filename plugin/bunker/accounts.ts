@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { generateSecretKey } from 'nostr-tools/pure'
 import type { Hooks, NostrEvent } from '../../relay/relay.ts'
-import { addUser, grant } from './acl.ts'
+import { addUser, grantPolicy } from './acl.ts'
 import { holderOf, nameAdminMethods, nameProblem, PROVIDER_NAME, type NameRules } from './account-names.ts'
 import { busyOr, fail, storeNewKey, type AdminMethod } from './admin-keys.ts'
 import { ADMIN_KIND } from './approvals.ts'
@@ -137,14 +137,7 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
 
   function makeUser(keyName: string, client: string, policy: Policy | undefined, now: number): void {
     const user = addUser(state, keyName, client, 'created this account', now)
-    for (const [index, rule] of policy?.rules.entries() ?? [])
-      grant(state, user.id, {
-        method: rule.method,
-        kind: rule.kind,
-        maxUsage: rule.maxUsage,
-        expiresAt: policy!.expiresAt,
-        source: { policyId: policy!.id, rule: index },
-      })
+    if (policy) grantPolicy(state, user.id, policy)
   }
 
   async function create(id: string, client: string, policy: Policy | undefined): Promise<Reply> {

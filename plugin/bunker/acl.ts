@@ -1,6 +1,6 @@
 // Who may do what with a key. A (key, client) pair is a user; a user holds permissions from a
 // redeemed token's policy, an admin's acl answer, or grant_permission. Enforced on every request.
-import type { BunkerState, KeyUser, Permission } from './state.ts'
+import type { BunkerState, KeyUser, Permission, Policy } from './state.ts'
 
 /** Methods any connected (not revoked) client may call. */
 const SESSION_METHODS = new Set(['connect', 'ping', 'get_public_key', 'logout', 'switch_relays'])
@@ -59,6 +59,18 @@ export function grant(
   }
   state.put('perm', perm)
   return perm
+}
+
+/** Grants a policy's rules to a user, each remembering the rule it came from (for get_policies' usage). */
+export function grantPolicy(state: BunkerState, userId: number, policy: Policy): void {
+  for (const [index, rule] of policy.rules.entries())
+    grant(state, userId, {
+      method: rule.method,
+      kind: rule.kind,
+      maxUsage: rule.maxUsage,
+      expiresAt: policy.expiresAt,
+      source: { policyId: policy.id, rule: index },
+    })
 }
 
 /** Drops a user's permissions (revocation is kept on the user record). */

@@ -2,7 +2,7 @@
 // (time window, replay, rate), then the acl (token, stored permission, or an admin's answer), then run.
 import { z } from 'zod'
 import type { NostrEvent } from '../../relay/relay.ts'
-import { addUser, consume, decide, dropPermissions, grant } from './acl.ts'
+import { addUser, consume, decide, dropPermissions, grant, grantPolicy } from './acl.ts'
 import type { AclAnswer, Approvals } from './approvals.ts'
 import { nowSeconds, type Channel, type Identity, type Inbound, type Log } from './channel.ts'
 import type { Cipher } from './crypto.ts'
@@ -101,14 +101,7 @@ export function createNip46(deps: Nip46Deps): (identity: Identity, event: NostrE
     const policy = state.policies.get(token.policyId)!
     const user = addUser(state, keyName, client, token.clientName, now)
     dropPermissions(state, user.id)
-    for (const [index, rule] of policy.rules.entries())
-      grant(state, user.id, {
-        method: rule.method,
-        kind: rule.kind,
-        maxUsage: rule.maxUsage,
-        expiresAt: policy.expiresAt,
-        source: { policyId: policy.id, rule: index },
-      })
+    grantPolicy(state, user.id, policy)
     state.put('token', { ...token, redeemedAt: now, redeemedBy: user.id, updatedAt: now })
     state.audit({ at: now, event: 'token_redeemed', key: keyName, client, token: token.id })
     await state.commit() // one transaction: user, permissions and the redeemed mark

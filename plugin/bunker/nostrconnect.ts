@@ -7,7 +7,7 @@
 // key (it is an event authored by the key: see src/bridge). Everything is checked before anything
 // changes: a bad URI gets an error reply and leaves no trace.
 import { randomBytes } from 'node:crypto'
-import { addUser, dropPermissions, grant } from './acl.ts'
+import { addUser, dropPermissions, grant, grantPolicy } from './acl.ts'
 import { fail, ok, type AdminMethod } from './admin-keys.ts'
 import type { Channel } from './channel.ts'
 import type { Keyring } from './keyring.ts'
@@ -114,15 +114,7 @@ export function nostrconnectAdminMethods(deps: NostrconnectDeps): Record<string,
       const now = Date.now()
       const user = addUser(state, identity.name, parsed.clientPubkey, parsed.name, now)
       dropPermissions(state, user.id)
-      if (policy)
-        for (const [index, rule] of policy.rules.entries())
-          grant(state, user.id, {
-            method: rule.method,
-            kind: rule.kind,
-            maxUsage: rule.maxUsage,
-            expiresAt: policy.expiresAt,
-            source: { policyId: policy.id, rule: index },
-          })
+      if (policy) grantPolicy(state, user.id, policy)
       else for (const p of parsed.perms) grant(state, user.id, p)
       state.audit({ at: now, event: 'nostrconnect', key: identity.name, client: parsed.clientPubkey })
       await state.commit()

@@ -10,7 +10,7 @@ import { openStore, type EventStore } from '../../relay/store/store.ts'
 import type { LnbitsTarget } from '../import/lnbits/apply.ts'
 import { openRelayRecords } from './records.ts'
 import { newRecord } from './registry.ts'
-import { hexPubkey } from './settings.ts'
+import { hexPubkey } from '../pubkey.ts'
 
 /** The seven NIP-01 fields in their canonical order: the JSON the relay itself stores. */
 const canonical = (e: NostrEvent): string =>

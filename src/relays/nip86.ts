@@ -11,7 +11,8 @@ import { nowSeconds } from '../../relay/time.ts'
 import { createSeenIds, verifyHttpAuth } from './nip98.ts'
 import type { Account } from './records.ts'
 import type { Hosted, RecordPatch, Registry } from './registry.ts'
-import { hexPubkey, patchSettings, RELAY_ID, type RelayRecord, defaultSettings } from './settings.ts'
+import { hexPubkey } from '../pubkey.ts'
+import { patchSettings, RELAY_ID, type RelayRecord, defaultSettings } from './settings.ts'
 
 export const RPC_CONTENT_TYPE = 'application/nostr+json+rpc'
 

@@ -1,8 +1,6 @@
 // A hosted relay's record: who it is (NIP-11), whether it is on, and its settings. The settings are
 // the LNbits nostrrelay extension's, one model for the registry and the importer
 // (src/import/lnbits/settings.ts); the kind lists come from NIP-86.
-import { nip19 } from 'nostr-tools'
-import { isHex } from '../../relay/event.ts'
 import { type LnbitsRelaySettings, lnbitsLimits, normaliseLnbitsSettings, SNAKE, type SettingsResult } from '../import/lnbits/settings.ts'
 
 export type RelaySettings = LnbitsRelaySettings
@@ -66,19 +64,6 @@ export function patchSettings(current: RelaySettings, patch: unknown): SettingsR
   for (const [key, value] of entries) if (snake(key) && !(CAMEL[key] in (patch as object))) input[CAMEL[key]] = value
   for (const [key, value] of entries) if (!snake(key)) input[key] = value
   return normaliseLnbitsSettings(input)
-}
-
-/** The hex form of a pubkey typed as hex or npub; undefined for anything else. */
-export function hexPubkey(s: string): string | undefined {
-  const t = s.trim()
-  if (isHex(t.toLowerCase(), 64)) return t.toLowerCase()
-  if (!t.startsWith('npub1')) return undefined
-  try {
-    const d = nip19.decode(t as `npub1${string}`)
-    return d.type === 'npub' ? d.data : undefined
-  } catch {
-    return undefined
-  }
 }
 
 /** The settings LNbits shows the public (its RelayPublicSpec, camelCase): NIP-11's `config`. */

@@ -3,7 +3,7 @@
 // Nothing is written here; `applyLnbits` consumes the stream. Per relay: the relay, its accounts,
 // then its events in created_at order, less those its authors deleted with a kind 5 (see
 // deletions.ts). A bad row is refused with a reason and the rest goes on.
-import { nip19 } from 'nostr-tools'
+import { hexPubkey } from '../../pubkey.ts'
 import type { NostrEvent } from '../../../relay/event.ts'
 import { addDeletion, type DeletionIndex, emptyDeletionIndex, isDeleted } from './deletions.ts'
 import { verifyEventRow } from './events.ts'
@@ -122,18 +122,6 @@ function toAccount(row: AccountRow): LnbitsAccount | string {
   const flags = { paidToJoin: toBool(row.paid_to_join), allowed: toBool(row.allowed), blocked: toBool(row.blocked) }
   for (const [name, v] of Object.entries(flags)) if (v === undefined) return `${name} is not a boolean`
   return { pubkey, sats, storage, paidToJoin: flags.paidToJoin!, allowed: flags.allowed!, blocked: flags.blocked! }
-}
-
-function hexPubkey(s: string): string | undefined {
-  const t = s.trim()
-  if (/^[0-9a-fA-F]{64}$/.test(t)) return t.toLowerCase()
-  if (!t.startsWith('npub1')) return undefined
-  try {
-    const d = nip19.decode(t as `npub1${string}`)
-    return d.type === 'npub' ? d.data : undefined
-  } catch {
-    return undefined
-  }
 }
 
 async function deletionIndex(source: LnbitsSource, relayId: string): Promise<DeletionIndex> {
