@@ -2,7 +2,7 @@
 // behind a 30 ms proxy, which the bunker's bridge also goes through) runs nostr-tools'
 // createAccount, whose connect goes to the new key the moment create_account's reply arrives, then
 // signs. No sleeps; iterations run on 16 lanes at once. 1,000 iterations took 57 s on the shared
-// 2-core machine (with the lead's suite and a benchmark running beside it).
+// 2-core machine, beside the lead's suite and a benchmark (ACCOUNTS_UPSTREAM_N runs fewer).
 //
 // The provider is the admin identity, so create_account's reply is held on each upstream until the
 // new key's REQ there is acknowledged (the bridge's rule for admin-signed events). A second nsecrelay
@@ -13,19 +13,21 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createAccount } from 'nostr-tools/nip46'
 import { verifyEvent } from 'nostr-tools/pure'
 import { now, withTimeout } from '../helpers/clients.ts'
-import { STEP_MS } from '../helpers/bunker.ts'
 import { DOMAINS, providerProfile, VAULT_SECRET } from '../helpers/accounts.ts'
 import { LANES, rig, teardown, type Rig } from './lib/race.ts'
-import { inLanes, metric, startUpstreamRelay } from './lib/setup.ts'
+import type { SimplePool } from 'nostr-tools/pool'
+import { fastPool, STEP_MS, type BunkerServer } from '../helpers/bunker.ts'
+import { inLanes, metric, startBridged, startLazyRelay, startUpstreamRelay, type Child } from './lib/setup.ts'
 
-const ITERATIONS = 1000
+const ITERATIONS = Number(process.env.ACCOUNTS_UPSTREAM_N ?? 1000)
+const ACCOUNTS = (maxPending: number, policyId?: number) => ({ enabled: true, domains: DOMAINS, policyId, perIpPerHour: 0, perHour: 0, maxPending })
+const ENV = { NSECRELAY_VAULT_SECRET: VAULT_SECRET }
 
 describe('createAccount through a second nsecrelay behind a 30 ms proxy', () => {
   let r: Rig | undefined
   beforeAll(async () => {
     // the rig's first policy (id 1) allows sign_event; created accounts get it
-    const accounts = { enabled: true, domains: DOMAINS, policyId: 1, perIpPerHour: 0, perHour: 0, maxPending: LANES }
-    r = await rig(await startUpstreamRelay(), { bunker: { scryptLogN: 10, aclTimeoutSeconds: 1, accounts } }, { NSECRELAY_VAULT_SECRET: VAULT_SECRET })
+    r = await rig(await startUpstreamRelay(), { bunker: { scryptLogN: 10, aclTimeoutSeconds: 1, accounts: ACCOUNTS(LANES, 1) } }, ENV)
   }, 60_000)
   afterAll(() => teardown(r))
 
@@ -56,4 +58,51 @@ describe('createAccount through a second nsecrelay behind a 30 ms proxy', () => 
     expect(pubkeys.size).toBe(ITERATIONS)
     expect(await metric(rg.b.server, 'nsecrelay_bridge_confirm_timeouts_total')).toBe(0)
   }, 240_000)
+})
+
+const DELAY_MS = 400
+/** A connect not answered within this is lost: kind 24133 is ephemeral, nobody resends it. */
+const LOST_AFTER_MS = 2000
+
+/** createAccount through `relay` (the reply is there, then connect at once); how many never finished. */
+async function lostAccounts(b: BunkerServer, relay: string, pool: SimplePool, n: number, prefix: string): Promise<number> {
+  let lost = 0
+  await inLanes(4, n, async (i) => {
+    const profile = providerProfile(b)
+    profile.bunkerPointer.relays = [relay]
+    try {
+      const signer = await withTimeout(createAccount(profile, { pool }, `${prefix}${i}`, DOMAINS[0]), STEP_MS + LOST_AFTER_MS, `createAccount #${i}`)
+      await signer.close()
+    } catch {
+      lost++
+    }
+  })
+  return lost
+}
+
+describe(`createAccount through an upstream whose REQs go live ${DELAY_MS} ms late, EOSE then`, () => {
+  let relay: Child | undefined
+  let pool: SimplePool | undefined
+  const servers: Record<string, BunkerServer> = {}
+  beforeAll(async () => {
+    relay = await startLazyRelay(['--req-delay-ms', String(DELAY_MS), '--eose', 'late'])
+    pool = await fastPool()
+    const bunker = { scryptLogN: 10, accounts: ACCOUNTS(8) } // no policy: connect needs none
+    for (const [name, bridge] of Object.entries({ held: {}, none: { confirmTimeoutMs: 0 } }))
+      servers[name] = await startBridged([`${relay.url}/?lazy=1`], bridge, { bunker }, { env: ENV })
+  }, 60_000)
+  afterAll(async () => {
+    for (const b of Object.values(servers)) await b.server.stop()
+    pool?.destroy()
+    await relay?.stop()
+  })
+
+  test('held until the new key is confirmed: 24 accounts, each connect answered', async () => {
+    expect(await lostAccounts(servers.held, relay!.url, pool!, 24, 'held')).toBe(0)
+    expect(await metric(servers.held.server, 'nsecrelay_bridge_confirm_timeouts_total')).toBe(0)
+  }, 120_000)
+
+  test('control, no hold (confirmTimeoutMs 0): the same connects are lost', async () => {
+    expect(await lostAccounts(servers.none, relay!.url, pool!, 8, 'none')).toBeGreaterThanOrEqual(6)
+  }, 120_000)
 })
