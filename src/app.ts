@@ -124,6 +124,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     log: log.child({ component: 'bridge' }),
     maxPayload: config.bridge.maxMessageBytes ?? bunkerHost.relay.limits.maxMessageBytes,
   })
+  await bunker.announce() // after the bridge: its onAccepted forwards the NIP-89 events upstream
   if (bunker.approvalLinks) {
     const state = bunker.state
     approvalWeb = createApprovalWeb({

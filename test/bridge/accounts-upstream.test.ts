@@ -31,6 +31,12 @@ describe('createAccount through a second nsecrelay behind a 30 ms proxy', () => 
   }, 60_000)
   afterAll(() => teardown(r))
 
+  test('the NIP-89 announcement (kind 31990, one per domain) reached the upstream', async () => {
+    // the bridge queued it before the admin's connect reply, on the same socket: it is there by now
+    const events = await r!.pool.querySync([r!.proxy.url], { kinds: [31990], authors: [r!.b.bunker.pubkey] }, { maxWait: STEP_MS })
+    expect(events.map((e) => e.tags.find((t) => t[0] === 'd')?.[1]).sort()).toEqual([...DOMAINS].sort())
+  })
+
   test(`createAccount -> immediate connect -> sign_event, ${ITERATIONS} times on ${LANES} lanes, zero lost`, async () => {
     const rg = r!
     const failures: string[] = []
