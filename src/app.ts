@@ -106,6 +106,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   bridge = startBridge(config.bridge, {
     relay: bunkerHost.relay,
     adminPubkey: bunker.adminPubkey,
+    providerPubkey: config.bunker.accounts.enabled ? bunker.accounts.provider.pubkey : undefined,
     keyring: bunker.keyring,
     keyExists: (pk) => [...bunker.state.keys.values()].some((k) => k.pubkey === pk),
     signAuth: (relayUrl, challenge) =>

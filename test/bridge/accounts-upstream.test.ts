@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createAccount } from 'nostr-tools/nip46'
 import { verifyEvent } from 'nostr-tools/pure'
 import { now, withTimeout } from '../helpers/clients.ts'
-import { DOMAINS, providerProfile, VAULT_SECRET } from '../helpers/accounts.ts'
+import { DOMAINS, getVia, providerProfile, VAULT_SECRET } from '../helpers/accounts.ts'
 import { LANES, rig, teardown, type Rig } from './lib/race.ts'
 import type { SimplePool } from 'nostr-tools/pool'
 import { fastPool, STEP_MS, type BunkerServer } from '../helpers/bunker.ts'
@@ -22,6 +22,31 @@ import { inLanes, metric, startBridged, startLazyRelay, startUpstreamRelay, type
 const ITERATIONS = Number(process.env.ACCOUNTS_UPSTREAM_N ?? 1000)
 const ACCOUNTS = (maxPending: number, policyId?: number) => ({ enabled: true, domains: DOMAINS, policyId, perIpPerHour: 0, perHour: 0, maxPending })
 const ENV = { NSECRELAY_VAULT_SECRET: VAULT_SECRET }
+
+/** createAccount to `provider` through the upstream, then sign_event as the new key. */
+async function accountIteration(rg: Rig, provider: string, name: string, failures: string[], pubkeys: Set<string>): Promise<void> {
+  const profile = providerProfile(rg.b) // createAccount mutates its pointer: a fresh one per call
+  profile.bunkerPointer = { pubkey: provider, relays: [rg.proxy.url], secret: null }
+  try {
+    // resolves only once the connect to the new key was acknowledged
+    const signer = await withTimeout(createAccount(profile, { pool: rg.pool }, name, DOMAINS[0]), 2 * STEP_MS, `createAccount ${name}`)
+    try {
+      const ev = await withTimeout(signer.signEvent({ kind: 1, content: name, tags: [], created_at: now() }), STEP_MS, `sign_event ${name}`)
+      if (!verifyEvent(ev) || ev.pubkey !== signer.bp.pubkey) failures.push(`${name}: bad signature`)
+      pubkeys.add(ev.pubkey)
+    } finally {
+      await signer.close()
+    }
+  } catch (err) {
+    failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
+/** The NIP-89 events by `author` the upstream holds, by domain. */
+async function announcedDomains(rg: Rig, author: string): Promise<string[]> {
+  const events = await rg.pool.querySync([rg.proxy.url], { kinds: [31990], authors: [author] }, { maxWait: STEP_MS })
+  return events.map((e) => e.tags.find((t) => t[0] === 'd')?.[1] ?? '').sort()
+}
 
 describe('createAccount through a second nsecrelay behind a 30 ms proxy', () => {
   let r: Rig | undefined
@@ -33,8 +58,7 @@ describe('createAccount through a second nsecrelay behind a 30 ms proxy', () => 
 
   test('the NIP-89 announcement (kind 31990, one per domain) reached the upstream', async () => {
     // the bridge queued it before the admin's connect reply, on the same socket: it is there by now
-    const events = await r!.pool.querySync([r!.proxy.url], { kinds: [31990], authors: [r!.b.bunker.pubkey] }, { maxWait: STEP_MS })
-    expect(events.map((e) => e.tags.find((t) => t[0] === 'd')?.[1]).sort()).toEqual([...DOMAINS].sort())
+    expect(await announcedDomains(r!, r!.b.bunker.pubkey)).toEqual([...DOMAINS].sort())
   })
 
   test(`createAccount -> immediate connect -> sign_event, ${ITERATIONS} times on ${LANES} lanes, zero lost`, async () => {
@@ -42,28 +66,39 @@ describe('createAccount through a second nsecrelay behind a 30 ms proxy', () => 
     const failures: string[] = []
     const pubkeys = new Set<string>()
     const started = Date.now()
-    await inLanes(LANES, ITERATIONS, async (i) => {
-      const profile = providerProfile(rg.b) // createAccount mutates its pointer: a fresh one per call
-      profile.bunkerPointer.relays = [rg.proxy.url]
-      try {
-        // resolves only once the connect to the new key was acknowledged
-        const signer = await withTimeout(createAccount(profile, { pool: rg.pool }, `up${i}`, DOMAINS[0]), 2 * STEP_MS, `createAccount #${i}`)
-        try {
-          const ev = await withTimeout(signer.signEvent({ kind: 1, content: `n${i}`, tags: [], created_at: now() }), STEP_MS, `sign_event #${i}`)
-          if (!verifyEvent(ev) || ev.pubkey !== signer.bp.pubkey) failures.push(`#${i}: bad signature`)
-          pubkeys.add(ev.pubkey)
-        } finally {
-          await signer.close()
-        }
-      } catch (err) {
-        failures.push(`#${i}: ${err instanceof Error ? err.message : String(err)}`)
-      }
-    })
+    await inLanes(LANES, ITERATIONS, (i) => accountIteration(rg, rg.b.bunker.pubkey, `up${i}`, failures, pubkeys))
     console.log(`bridge accounts race: ${ITERATIONS} createAccount on ${LANES} lanes in ${Date.now() - started} ms`)
     expect(failures).toEqual([])
     expect(pubkeys.size).toBe(ITERATIONS)
     expect(await metric(rg.b.server, 'nsecrelay_bridge_confirm_timeouts_total')).toBe(0)
   }, 240_000)
+})
+
+describe('a provider key of its own (bunker.accounts.provider "own") through the upstream', () => {
+  const N = 64
+  let r: Rig | undefined
+  let provider = ''
+  beforeAll(async () => {
+    const accounts = { ...ACCOUNTS(LANES, 1), provider: 'own' }
+    r = await rig(await startUpstreamRelay(), { bunker: { scryptLogN: 10, aclTimeoutSeconds: 1, accounts } }, ENV)
+    const doc = await getVia(r.b.server.url, `https://${DOMAINS[0]}/.well-known/nostr.json?name=_`)
+    provider = JSON.parse(doc.body).names._
+    expect(provider).not.toBe(r.b.bunker.pubkey)
+  }, 60_000)
+  afterAll(() => teardown(r))
+
+  test('its NIP-89 announcement reached the upstream', async () => {
+    expect(await announcedDomains(r!, provider)).toEqual([...DOMAINS].sort())
+  })
+
+  test(`createAccount to it -> immediate connect -> sign_event, ${N} times on ${LANES} lanes, zero lost`, async () => {
+    const failures: string[] = []
+    const pubkeys = new Set<string>()
+    await inLanes(LANES, N, (i) => accountIteration(r!, provider, `own${i}`, failures, pubkeys))
+    expect(failures).toEqual([])
+    expect(pubkeys.size).toBe(N)
+    expect(await metric(r!.b.server, 'nsecrelay_bridge_confirm_timeouts_total')).toBe(0)
+  }, 120_000)
 })
 
 const DELAY_MS = 400
