@@ -156,7 +156,7 @@ export function startBridge(cfg: BridgeConfig, host: BridgeHost): Bridge {
     const u = open(url, c.read, c.write)
     configured.push(u)
     u.want(host.adminPubkey, [NIP46, ADMIN_RPC])
-    if (announcer(host.providerPubkey)) u.want(host.providerPubkey, [NIP46])
+    if (host.providerPubkey && host.providerPubkey !== host.adminPubkey) u.want(host.providerPubkey, [NIP46])
     for (const pk of registered) u.want(pk, [NIP46])
   }
 
