@@ -106,6 +106,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   bridge = startBridge(config.bridge, {
     relay: bunkerHost.relay,
     adminPubkey: bunker.adminPubkey,
+    providerPubkey: config.bunker.accounts.enabled ? bunker.accounts.provider.pubkey : undefined,
     keyring: bunker.keyring,
     keyExists: (pk) => [...bunker.state.keys.values()].some((k) => k.pubkey === pk),
     signAuth: (relayUrl, challenge) =>
@@ -124,6 +125,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     log: log.child({ component: 'bridge' }),
     maxPayload: config.bridge.maxMessageBytes ?? bunkerHost.relay.limits.maxMessageBytes,
   })
+  await bunker.announce() // after the bridge: its onAccepted forwards the NIP-89 events upstream
   if (bunker.approvalLinks) {
     const state = bunker.state
     approvalWeb = createApprovalWeb({

@@ -98,8 +98,10 @@ export interface Accounts {
   readonly adminMethods: Record<string, AdminMethod>
   /** The keyring's request handler: `direct`, or the provider wire for a key's creator. */
   route(direct: OnRequest): OnRequest
-  /** Once the keyring exists: the provider's own subscription and the NIP-89 events. */
-  start(keyring: Keyring): Promise<void>
+  /** Once the keyring exists: the provider's own subscription. */
+  start(keyring: Keyring): void
+  /** Publishes the NIP-89 events: once whatever forwards local events (the bridge) listens. */
+  announce(): Promise<void>
   /** The body of /.well-known/nostr.json. */
   wellKnown(req: Nip05Request): string
   close(): void
@@ -217,12 +219,14 @@ export async function openAccounts(deps: AccountsDeps): Promise<Accounts> {
       }
       return routeRequests({ direct, viaProvider, cipher: deps.cipher, provider: () => provider, creatorOf })
     },
-    async start(k) {
+    start(k) {
       keyring = k
       if (!settings.enabled) return
       if (provider !== deps.admin) providerSub = deps.relay.subscribe([{ kinds: [NIP46_KIND], '#p': [provider.pubkey] }], onProviderEvent)
-      await announceProvider(deps.relay, provider, settings, settings.domains, log)
       log.info({ domains: settings.domains, provider: provider.pubkey, accounts: accountCount() }, 'account provider started')
+    },
+    async announce() {
+      if (settings.enabled) await announceProvider(deps.relay, provider, settings, settings.domains, log)
     },
     wellKnown: (req) =>
       nip05Document(

@@ -70,6 +70,11 @@ export interface Bunker {
   connectionString(relayUrls: string[]): string
   /** Signs as the admin identity (NIP-42 AUTH to the bridge's upstream relays). */
   signAsAdmin(t: Template): NostrEvent
+  /**
+   * Publishes what the bunker announces at boot (the account provider's NIP-89 events); call it once
+   * the bridge listens, so the upstreams get them too.
+   */
+  announce(): Promise<void>
   close(): Promise<void>
 }
 
@@ -181,7 +186,7 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
       unlocked++
     }
   }
-  await accounts.start(keyring)
+  accounts.start(keyring)
   if (opts.admins.length === 0) opts.log.warn({}, 'no admins configured (--admin): nobody can create or unlock keys')
   if (opts.autoApprove) opts.log.warn({}, 'bunker.autoApprove is on: every client and request is approved without asking')
   opts.log.info({ keys: state.keys.size, unlocked, admins: opts.admins.length }, 'bunker started')
@@ -193,6 +198,7 @@ async function boot(opts: BunkerOptions, logn: number, pool: ScryptPool): Promis
     accounts,
     approvalLinks,
     signAsAdmin: (t) => signEvent(t, admin.sk, admin.pubkey),
+    announce: () => accounts.announce(),
     connectionString: (urls) => `bunker://${admin.pubkey}?${urls.map((u) => `relay=${encodeURIComponent(u)}`).join('&')}`,
     async close() {
       adminSub.close()

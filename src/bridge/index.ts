@@ -3,8 +3,8 @@
 // (relay.publish with origin {type: 'bridge'}, relay.hooks.onAccepted); relay/ knows nothing of it.
 //
 // In: every upstream that is readable holds one subscription (split into REQs within its limits)
-// for kinds 24133/24134 p-tagged to the admin identity and kind 24133 p-tagged to every unlocked
-// key. What arrives goes through our pipeline like a client's EVENT (full verification, duplicate
+// for kinds 24133/24134 p-tagged to the admin identity, kind 24133 p-tagged to the account
+// provider's own key (bunker.accounts.provider "own") and to every unlocked key. What arrives goes through our pipeline like a client's EVENT (full verification, duplicate
 // check); the bunker's `seen` makes the same request arriving by two routes answered once.
 //
 // Out: every event the bunker publishes (onAccepted, origin local/bunker) is queued on every
@@ -14,7 +14,8 @@
 // register(), which the bunker calls before it publishes the reply announcing the key. So when the
 // reply reaches onAccepted, every upstream already wants the new key and has it unconfirmed. The
 // rule that follows needs no help from the admin methods:
-//   - an event authored by the admin identity is held on an upstream until every key that was
+//   - an event authored by the admin identity (or the account provider's own key, whose
+//     create_account replies name new keys) is held on an upstream until every key that was
 //     unconfirmed there when the event was published is confirmed (a barrier: whatever the admin
 //     says after a registration, create_new_key's reply, get_keys, a token, may name the key);
 //   - an event authored by a key is held on an upstream until that key is confirmed there (the
@@ -49,6 +50,8 @@ const MAX_INGEST_IN_FLIGHT = 2000
 export interface BridgeHost {
   relay: Pick<Relay, 'publish' | 'hooks'>
   adminPubkey: string
+  /** The account provider's own key, when it is not the admin's: it hears create_account. */
+  providerPubkey?: string
   keyring: { list(): KeyRef[]; listen(l: { registered(k: KeyRef): void; unregistered(k: KeyRef): void }): () => void }
   /** Whether a key with this pubkey still exists (links of deleted keys are dropped at start). */
   keyExists(pubkey: string): boolean
@@ -101,6 +104,8 @@ export function startBridge(cfg: BridgeConfig, host: BridgeHost): Bridge {
   const keyLinks = new Map<string, Set<string>>()
   const registered = new Set(host.keyring.list().map((k) => k.pubkey))
   const store = openLinkStore(host.env)
+  /** Identities whose replies may name keys just registered: the admin's and the provider's own. */
+  const announcer = (pubkey: string | undefined): pubkey is string => pubkey === host.adminPubkey || (!!pubkey && pubkey === host.providerPubkey)
   let ingesting = 0
   let closed = false
 
@@ -151,6 +156,7 @@ export function startBridge(cfg: BridgeConfig, host: BridgeHost): Bridge {
     const u = open(url, c.read, c.write)
     configured.push(u)
     u.want(host.adminPubkey, [NIP46, ADMIN_RPC])
+    if (host.providerPubkey && host.providerPubkey !== host.adminPubkey) u.want(host.providerPubkey, [NIP46])
     for (const pk of registered) u.want(pk, [NIP46])
   }
 
@@ -193,7 +199,7 @@ export function startBridge(cfg: BridgeConfig, host: BridgeHost): Bridge {
 
   /** The keys an event must wait for on `u`: see the top of this file. */
   function holdsFor(u: Upstream, event: NostrEvent): string[] | undefined {
-    if (event.pubkey === host.adminPubkey) {
+    if (announcer(event.pubkey)) {
       const pending = u.unconfirmed()
       return pending.length > 0 ? pending : undefined
     }

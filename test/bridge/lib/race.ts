@@ -31,9 +31,10 @@ export interface Rig {
   admin: AdminClient
 }
 
-export async function rig(upstream: Rig['upstream']): Promise<Rig> {
+/** `extra`: more top-level config for the bridged server (its `bunker` section replaces the test default). */
+export async function rig(upstream: Rig['upstream'], extra: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<Rig> {
   const proxy = await startTestProxy(Number(new URL(upstream.url).port), LATENCY_MS)
-  const b = await startBridged([proxy.url])
+  const b = await startBridged([proxy.url], {}, extra, { env })
   const pool = await fastPool()
   const admin = await adminThrough(b, proxy.url, pool)
   expect(await admin.call('create_new_policy', [JSON.stringify({ name: 'sign', rules: [{ method: 'sign_event' }] })])).toBe('["ok"]')
