@@ -1,29 +1,13 @@
 // The policy hook builders, one by one: what each refuses, with which prefix, and what it lets pass.
 import { describe, expect, test } from 'vitest'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
-import { normaliseFilters, type Filter } from '../../relay/filter.ts'
-import type { ConnectionInfo, Origin } from '../../relay/hooks.ts'
 import { identityRefusal } from '../../relay/policy/auth.ts'
 import { createdAtWithin, maxEventTags, notExpired, protectedEvents } from '../../relay/policy/events.ts'
 import { maxConnectionValues, maxFilters, maxFilterValues, maxHeldValues, maxSubscriptions } from '../../relay/policy/filters.ts'
 import { eventsPerMinute } from '../../relay/policy/rate.ts'
 import { now, signed } from '../helpers/clients.ts'
+import { client, conn, filters } from '../helpers/policy.ts'
 
-const conn = (over: Partial<ConnectionInfo> = {}): ConnectionInfo => ({
-  id: 1,
-  ip: '127.0.0.1',
-  authed: new Set(),
-  subscriptions: 0,
-  filters: 0,
-  filterValues: 0,
-  ...over,
-})
-const client = (c: ConnectionInfo = conn()): Origin => ({ type: 'client', conn: c })
-const filters = (...raws: Filter[]) => {
-  const f = normaliseFilters(raws)
-  if (typeof f === 'string') throw new Error(f)
-  return f
-}
 const values = (n: number, prefix = 'v') => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
 describe('filter policies', () => {

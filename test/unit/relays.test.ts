@@ -3,8 +3,6 @@
 // policy hook builders.
 import { describe, expect, test } from 'vitest'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
-import { normaliseFilters, type Filter } from '../../relay/filter.ts'
-import type { ConnectionInfo, Origin } from '../../relay/hooks.ts'
 import { onlyToTaggedReaders } from '../../relay/policy/delivery.ts'
 import { authForKinds, createdAtBounds, kindsAccepted } from '../../relay/policy/events.ts'
 import { authToRead, maxConnectionFilters } from '../../relay/policy/filters.ts'
@@ -14,22 +12,9 @@ import { openRelayRecords } from '../../src/relays/records.ts'
 import { defaultSettings, patchSettings, relayIdOf } from '../../src/relays/settings.ts'
 import { now, signed } from '../helpers/clients.ts'
 import { tempDir } from '../helpers/server.ts'
+import type { Filter } from '../../relay/filter.ts'
+import { client, conn, filters } from '../helpers/policy.ts'
 
-const conn = (over: Partial<ConnectionInfo> = {}): ConnectionInfo => ({
-  id: 1,
-  ip: '127.0.0.1',
-  authed: new Set(),
-  subscriptions: 0,
-  filters: 0,
-  filterValues: 0,
-  ...over,
-})
-const client = (c: ConnectionInfo = conn()): Origin => ({ type: 'client', conn: c })
-const filters = (...raws: Filter[]) => {
-  const f = normaliseFilters(raws)
-  if (typeof f === 'string') throw new Error(f)
-  return f
-}
 const json = (e: object) => JSON.stringify(e)
 
 async function ids(store: ReturnType<typeof openStore>, filter: Filter = {}): Promise<string[]> {
