@@ -1,17 +1,13 @@
 // A COUNT over everything, again and again from one connection: with NIP-45 done right it reads
 // index entries, not event bodies, whatever the store holds (the storage filler's large events).
-import { record, type HostileContext } from './hostile.ts'
-import { openClient } from './wire-client.ts'
+import { hostileClient, record, type HostileContext } from './hostile.ts'
 
-export async function countEverything({ setup, ctl, tally }: HostileContext): Promise<void> {
+export async function countEverything(ctx: HostileContext): Promise<void> {
+  const { setup, ctl, tally } = ctx
   let n = 0
   while (!ctl.stopped()) {
-    const c = await openClient(setup.url, 5000, setup.hostileFrom).catch(() => undefined)
-    if (!c) {
-      tally.count('connect failed')
-      await ctl.sleep(1000)
-      continue
-    }
+    const c = await hostileClient(ctx)
+    if (!c) continue
     while (!ctl.stopped() && c.isOpen()) {
       const a = await c.count(`c${n++}`, [{}], 30_000)
       record(tally, 'COUNT', a)

@@ -2,22 +2,18 @@
 // #t values (~500 KB a frame), cycling through more subscription ids than a connection may hold, so
 // the open ones stay open. A bounded relay refuses them cheaply or holds only what its limits allow.
 import { randomBytes } from 'node:crypto'
-import { record, type HostileContext } from './hostile.ts'
-import { openClient } from './wire-client.ts'
+import { hostileClient, record, type HostileContext } from './hostile.ts'
 
-export async function hugeFilters({ setup, ctl, tally }: HostileContext): Promise<void> {
+export async function hugeFilters(ctx: HostileContext): Promise<void> {
+  const { setup, ctl, tally } = ctx
   const { connections, values, subIds, pauseMs } = setup.load.hostile.hugeFilters
   const one = async () => {
     const body = JSON.stringify({ '#t': Array.from({ length: values }, () => randomBytes(6).toString('hex')), limit: 10 })
     tally.note(`REQ frame ~${Math.round(body.length / 1024)} KB, ${values} #t values`)
     let n = 0
     while (!ctl.stopped()) {
-      const c = await openClient(setup.url, 5000, setup.hostileFrom).catch(() => undefined)
-      if (!c) {
-        tally.count('connect failed')
-        await ctl.sleep(1000)
-        continue
-      }
+      const c = await hostileClient(ctx)
+      if (!c) continue
       while (!ctl.stopped() && c.isOpen()) {
         const subId = `h${n++ % subIds}`
         const a = await c.reqFrame(subId, `["REQ","${subId}",${body}]`, 15_000)

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import { signEvent } from '../../plugin/bunker/sign.ts'
 import type { NostrEvent } from '../../relay/relay.ts'
-import { record, type HostileContext } from './hostile.ts'
+import { hostileClient, record, type HostileContext } from './hostile.ts'
 import { atRate } from './rate.ts'
-import { newIdentity, openClient, seconds, type WireClient } from './wire-client.ts'
+import { newIdentity, seconds, type WireClient } from './wire-client.ts'
 
 /** Replays are judged only while the captured request is inside the bunker's time window. */
 const WINDOW_S = 280
@@ -40,12 +40,8 @@ export async function replayFlood(ctx: HostileContext): Promise<void> {
   const admin = newIdentity(hexToBytes(setup.adminSk))
   const keys = Array.from({ length: setup.load.hostile.replay.throwawayKeys }, () => newIdentity())
   while (!ctl.stopped()) {
-    const c = await openClient(setup.url, 5000, setup.hostileFrom).catch(() => undefined)
-    if (!c) {
-      tally.count('connect failed')
-      await ctl.sleep(1000)
-      continue
-    }
+    const c = await hostileClient(ctx)
+    if (!c) continue
     c.listen([admin])
     const id = randomBytes(8).toString('hex')
     let captured: NostrEvent | undefined

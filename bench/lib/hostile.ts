@@ -3,7 +3,7 @@
 import type { Control } from './soak-child.ts'
 import type { SoakSetup } from './soak-setup.ts'
 import { prefixOf, type Tally } from './tally.ts'
-import type { Answer, Identity } from './wire-client.ts'
+import { type Answer, type Identity, openClient, type WireClient } from './wire-client.ts'
 
 export interface HostileContext {
   setup: SoakSetup
@@ -13,6 +13,15 @@ export interface HostileContext {
 }
 
 export type Pattern = (ctx: HostileContext) => Promise<void>
+
+/** One connection from the hostile address; a failure is counted and waited out a second (undefined). */
+export async function hostileClient({ setup, ctl, tally }: HostileContext): Promise<WireClient | undefined> {
+  const c = await openClient(setup.url, 5000, setup.hostileFrom).catch(() => undefined)
+  if (c) return c
+  tally.count('connect failed')
+  await ctl.sleep(1000)
+  return undefined
+}
 
 /** A bunker error text with its variable parts (names, numbers, ids) blanked, to count by. */
 export const gist = (text: string): string =>
